@@ -1,0 +1,31 @@
+"README.md, nbs/index.ipynb and .ci/run agree on the two set-up commands."
+import json, re
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+MAIN_CMD = 'pip install -e . && vaelab train'
+TEST_CMD = 'pip install -e ".[dev]" && tests/run'
+
+
+def bash_blocks(text):
+    return [b.strip() for b in re.findall(r"```bash\n(.*?)```", text, flags=re.S)]
+
+
+def test_readme_has_exactly_the_two_setup_commands():
+    assert bash_blocks((ROOT / 'README.md').read_text()) == [MAIN_CMD, TEST_CMD]
+
+
+def test_readme_is_in_step_with_index_notebook():
+    nb = json.loads((ROOT / 'nbs' / 'index.ipynb').read_text())
+    md = '\n\n'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown')
+    assert md.strip() in (ROOT / 'README.md').read_text(), "README.md is out of step with nbs/index.ipynb"
+
+
+def test_ci_runs_the_readme_test_command():
+    ci = (ROOT / '.ci' / 'run').read_text()
+    assert f"cmd='{TEST_CMD}'" in ci and 'eval "$cmd"' in ci
+
+
+def test_quarto_config_single_source():
+    nbs_q = ROOT / 'nbs' / '_quarto.yml'
+    assert nbs_q.resolve() == (ROOT / '_quarto.yml').resolve(), "nbs/_quarto.yml must link to the top-level _quarto.yml"
