@@ -243,7 +243,7 @@ def slider_value(slider) -> float:
 
 def slider_label(slider) -> str:
     "The slider's description text."
-    return slider.locator('.widget-label').first.inner_text().strip()
+    return (slider.locator('.widget-label').first.text_content() or '').strip()
 
 
 def press(page, slider, key='ArrowRight', times=1, pause=0.05):

@@ -182,3 +182,35 @@ def test_tensor_objective_value():
     bo = BayesOpt((0, 1))
     bo.run(lambda x: torch.tensor(parabola(x)), n_iter=4, progress=False)
     assert bo.y.dtype == np.float64 and len(bo.y) == 4
+
+
+# ---------------------------------------------------------------- the dSprites objective and the CLI
+def test_dsprites_objective_tiny_run(tmp_path):
+    pytest.importorskip('vaelab.train')
+    from vaelab.tune import dsprites_beta_objective
+    kw = dict(steps=3, batch_size=8, latent_dim=3, n_train=32, n_val=16)
+    v = dsprites_beta_objective(2.0, tmp_path/'run', **kw)
+    assert math.isfinite(v) and v > 0
+    saved = json.loads((tmp_path/'run'/'objective.json').read_text())
+    assert saved['beta'] == 2.0 and saved['heldout_neg_elbo'] == v
+    assert dsprites_beta_objective(2.0, tmp_path/'run', **kw) == v          # finished run: loaded, same score
+    with pytest.raises(ValueError, match='beta'): dsprites_beta_objective(0., None, **kw)
+
+
+def test_dsprites_objective_divergence_is_nan(monkeypatch):
+    train = pytest.importorskip('vaelab.train')
+    from vaelab.tune import dsprites_beta_objective
+    def boom(*a, **k): raise train.NonFiniteLossError('loss is nan at step 1')
+    monkeypatch.setattr(train, 'fit_or_load', boom)
+    with pytest.warns(UserWarning, match='diverged'):
+        assert math.isnan(dsprites_beta_objective(1.0, None, steps=2, batch_size=4, latent_dim=2, n_train=8, n_val=8))
+
+
+def test_cli_runs_and_resumes(tmp_path, capsys):
+    from vaelab.tune import main
+    bo = main(['--search-dir', str(tmp_path), '--objective', 'math:cos', '--bounds', '2', '4.5', '--n-iter', '6'])
+    assert abs(bo.best[0] - math.pi) < 0.01 and 'best: x=' in capsys.readouterr().out
+    assert len(main(['--search-dir', str(tmp_path), '--objective', 'math:cos', '--n-iter', '7']).records) == 7
+    with pytest.raises(ValueError, match='module:function'):
+        main(['--search-dir', str(tmp_path), '--objective', 'cos', '--n-iter', '8'])
+    with pytest.raises(SystemExit): main([])                                 # --search-dir is required
