@@ -41,9 +41,9 @@ def missing_browser_parts() -> list[str]:
     "What is missing to run browser tests here (empty list = everything is present)."
     missing = []
     if not Path(CHROMIUM).exists(): missing.append(f'chromium executable {CHROMIUM} (apt-get install chromium)')
+    import importlib.util
     for mod in ('playwright', 'jupyterlab', 'ipywidgets', 'nbformat'):
-        try: __import__(mod)
-        except ImportError: missing.append(f'python package {mod}')
+        if importlib.util.find_spec(mod) is None: missing.append(f'python package {mod}')
     if not (Path(sys.executable).parent/'jupyter').exists() and shutil.which('jupyter') is None:
         missing.append('jupyter executable')
     return missing

@@ -63,11 +63,11 @@ def test_regularizer_follows_schedule_and_beta1_is_vae():
     torch.testing.assert_close(_losses(vae, x, 0)['loss'], _losses(b1, x, 0)['loss'])
     lin = BetaVAE(BetaVAEConfig(latent_dim=3, beta=8., schedule='linear', warmup_steps=40)); lin.load_state_dict(vae.state_dict())
     o = _losses(lin, x, 10)
-    assert (o['loss'] - o['recon']).item() == pytest.approx(2. * o['kl'].item(), rel=1e-4)
+    assert (o['loss'] - o['recon']).item() == pytest.approx(2. * o['kl'].item(), abs=1e-3)   # float32: loss ~ 500 nats
     assert o['beta_t'].item() == pytest.approx(2.)
     cap = BetaVAE(BetaVAEConfig(latent_dim=3, schedule='capacity', gamma=7., c_max=1e4, c_steps=10)); cap.load_state_dict(vae.state_dict())
     o = _losses(cap, x, 5)                  # C_5 = 5000 nats, far above the KL
-    assert (o['loss'] - o['recon']).item() == pytest.approx(7. * (5000. - o['kl'].item()), rel=1e-5)
+    assert (o['loss'] - o['recon']).item() == pytest.approx(7. * (5000. - o['kl'].item()), abs=0.05)
     assert o['capacity'].item() == pytest.approx(5000.)
 
 

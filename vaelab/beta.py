@@ -174,13 +174,14 @@ def evaluate_vae(model, x: torch.Tensor, # held-out images (N,C,H,W) in [0,1]
     out['active'] = int(active_units(torch.cat(mus)).sum())
     return out
 
-# %% ../nbs/04_beta_vae.ipynb #d637db54
+# %% ../nbs/04_beta_vae.ipynb #24b10fae
 def beta_sweep(betas=(0.5, 1, 2, 4, 8), # KL weights to compare
                data=None, # training images (N,C,H,W) or a DSprites (default: procedural dSprites)
                eval_images=None, # held-out images for the table (default: 1024 dSprites with another seed)
                model_config: BetaVAEConfig | None = None, # everything but beta (default: 10 latents, Burgess nets)
                train_config=None, # a vaelab.train.TrainConfig (its run_dir is replaced per β)
                tag: str = 'dsprites', # name of the sweep's folder under runs_dir()
+               init_from=None, # a model whose weights start every run (a shared warm start), else fresh weights
                keep_models: bool = True) -> list[dict]: # put the trained model in each row under 'model'
     "Train one BetaVAE per β with the same seed, data and budget; rows of metrics per image (see `evaluate_vae`)."
     from vaelab.train import TrainConfig, fit_or_load
@@ -192,7 +193,9 @@ def beta_sweep(betas=(0.5, 1, 2, 4, 8), # KL weights to compare
     rows, root = [], runs_dir() / f'beta-sweep-{tag}'
     for b in betas:
         torch.manual_seed(tcfg.seed)                                    # identical initial weights for every β
-        model, hist = fit_or_load(BetaVAE(mcfg.replace(beta=float(b))), data, tcfg.replace(run_dir=str(root / f'beta={b:g}')))
+        model = BetaVAE(mcfg.replace(beta=float(b)))
+        if init_from is not None: model.load_state_dict(init_from.state_dict())
+        model, hist = fit_or_load(model, data, tcfg.replace(run_dir=str(root / f'beta={b:g}')))
         model = model.eval()
         row = {'beta': float(b), 'beta_norm': beta_norm(b, mcfg.latent_dim, int(np.prod(eval_images.shape[1:]))),
                **evaluate_vae(model, eval_images, seed=tcfg.seed), 'steps': hist['step'][-1] if hist.get('step') else tcfg.steps,

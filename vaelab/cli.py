@@ -11,22 +11,28 @@ from .nets import Config
 from .train import TrainConfig, Trainer, model_class, MODELS, pick_device, seed_everything, load_run
 
 # %% auto #0
-__all__ = ['DATA_HELP', 'DEFAULT_STEPS', 'make_data', 'add_config_flags', 'overrides', 'read_config_file', 'train_parser',
-           'train_main', 'run_metrics', 'evaluate_main', 'main', 'console']
+__all__ = ['DATA_HELP', 'DEFAULT_STEPS', 'make_data', 'data_batches', 'add_config_flags', 'overrides', 'read_config_file',
+           'train_parser', 'train_main', 'run_metrics', 'evaluate_main', 'main', 'console']
 
-# %% ../nbs/11_cli.ipynb #49ae4714
+# %% ../nbs/11_cli.ipynb #bf3e31fb
 DATA_HELP = ("dsprites (procedural, default) | dsprites-npz:PATH (official .npz) | celeba:ROOT (img_align_celeba/ + "
              "list_eval_partition.txt) | mnist:ROOT")
 
 def make_data(spec: str = 'dsprites', split: str = 'train'):
-    "Image source for a `--data` spec (see DATA_HELP) -> (source usable by ImageBatches, number of channels)."
+    "Image source for a `--data` spec (see DATA_HELP) -> (source, channels, scale) for `ImageBatches`."
     from vaelab import data as D
     kind, _, arg = spec.partition(':')
-    if kind == 'dsprites': return D.DSprites(), 1
-    if kind == 'dsprites-npz': return D.DSprites.from_npz(arg), 1
-    if kind == 'celeba': return D.celeba64(arg, split=split), 3
-    if kind == 'mnist': return D.mnist(arg), 1
+    if kind == 'dsprites': return D.DSprites(), 1, None
+    if kind == 'dsprites-npz': return D.DSprites.from_npz(arg), 1, None
+    if kind == 'celeba': return D.celeba64(arg, split=split), 3, 255
+    if kind == 'mnist': return D.mnist(arg), 1, 255
     raise ValueError(f"unknown --data {spec!r}; expected {DATA_HELP}")
+
+def data_batches(spec: str, batch_size: int, device, seed: int, split: str = 'train'):
+    "`ImageBatches` of a `--data` spec on `device` -> (batches, channels)."
+    from vaelab.data import ImageBatches
+    source, channels, scale = make_data(spec, split)
+    return ImageBatches(source, batch_size, device, seed=seed, scale=scale), channels
 
 # %% ../nbs/11_cli.ipynb #9b36d8ec
 def _flag_type(f):
@@ -76,7 +82,7 @@ def _config_class(model: str):
     cls = model_class(model)
     return getattr(cls, 'config_class', None) or type(cls().config)
 
-# %% ../nbs/11_cli.ipynb #8c00c7c8
+# %% ../nbs/11_cli.ipynb #101ad4f6
 def train_main(argv=None) -> Path:
     "Entry point of `vaelab train`; returns the run folder."
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -88,8 +94,8 @@ def train_main(argv=None) -> Path:
     ns = train_parser(model).parse_args(argv)
     mcls, ccls = model_class(model), _config_class(model)
     spec = ns.data or file_cfg.get('data', 'dsprites')
-    source, channels = make_data(spec)
     mdict = {**file_cfg.get('model_config', {}), **overrides(ns, ccls)}
+    channels = 3 if spec.startswith('celeba') else 1
     if 'img_channels' not in mdict and any(f.name == 'img_channels' for f in dataclasses.fields(ccls)):
         mdict['img_channels'] = channels
         if channels == 3 and 'arch' not in mdict: mdict['arch'] = 'larsen'
@@ -97,32 +103,33 @@ def train_main(argv=None) -> Path:
     tdict = {'steps': DEFAULT_STEPS, **file_cfg.get('train', {}), **overrides(ns, TrainConfig)}
     tdict['run_dir'] = ns.out or tdict.get('run_dir') or f"runs/{model}-{time.strftime('%Y%m%d-%H%M%S')}"
     tcfg = TrainConfig.from_dict(tdict)
+    data, _ = data_batches(spec, tcfg.batch_size, pick_device(tcfg.device), tcfg.seed)
+    data.description = spec                      # written to config.json, read back by `vaelab evaluate`
     seed_everything(tcfg.seed)
-    trainer = Trainer(mcls(mcfg), source, tcfg)
+    trainer = Trainer(mcls(mcfg), data, tcfg)
     print(f"training {model} on {spec} for {tcfg.steps} steps on {trainer.device} -> {trainer.run_dir}")
     t0 = time.time()
     trainer.fit(resume=ns.resume)
     metrics = {'train_seconds': round(time.time() - t0, 2), 'steps': trainer.step, 'device': str(trainer.device)}
-    metrics.update(run_metrics(trainer.model, source, trainer.run_dir, seed=tcfg.seed))
+    metrics.update(run_metrics(trainer.model, spec, seed=tcfg.seed))
     (trainer.run_dir / 'metrics.json').write_text(json.dumps(metrics, indent=2))
     print(json.dumps(metrics, indent=2))
     print(f"run folder: {trainer.run_dir}")
     return trainer.run_dir
 
-# %% ../nbs/11_cli.ipynb #3364bf85
+# %% ../nbs/11_cli.ipynb #57d8485e
 @torch.no_grad()
-def run_metrics(model, source, run_dir, n: int = 256, seed: int = 0) -> dict:
-    "Mean loss terms of `model` on n held-out images (nats per image) -> dict; also saves the figures."
-    from vaelab.data import ImageBatches
+def run_metrics(model, spec: str = 'dsprites', n: int = 256, seed: int = 0, split: str = 'test') -> dict:
+    "Mean loss terms of `model` on n held-out images of a `--data` spec (nats per image) -> dict."
     dev = next(model.parameters()).device
-    x = ImageBatches(source, n, dev, seed=seed + 10_000).batches(0)
+    x = data_batches(spec, n, dev, seed + 10_000, split)[0].batches(0)
     model.eval()
     torch.manual_seed(seed)
     out = {f"heldout_{k}": round(float(v), 4) for k, v in model.losses(x, 0).items() if torch.is_tensor(v) and v.ndim == 0}
     out['heldout_mse'] = round(float((model.reconstruct(x) - x).pow(2).flatten(1).sum(1).mean()), 4)
     return out
 
-# %% ../nbs/11_cli.ipynb #9d518c6f
+# %% ../nbs/11_cli.ipynb #68cc8c05
 def evaluate_main(argv=None):
     "Entry point of `vaelab evaluate RUN_DIR`: held-out metrics of a finished run -> metrics.json."
     p = argparse.ArgumentParser(prog='vaelab evaluate', description='Score a finished run on held-out images.')
@@ -131,9 +138,9 @@ def evaluate_main(argv=None):
     a = p.parse_args(argv)
     model, _ = load_run(a.run_dir, device=str(pick_device('auto')))
     cfg = json.loads((Path(a.run_dir) / 'config.json').read_text())
-    spec = a.data or (cfg['data'] if isinstance(cfg['data'], str) and ':' in cfg['data'] else 'dsprites')
-    source, _ = make_data(spec, split='test')
-    m = run_metrics(model, source, Path(a.run_dir), n=a.n, seed=cfg['train']['seed'])
+    known = ('dsprites', 'dsprites-npz', 'celeba', 'mnist')
+    spec = a.data or (cfg['data'] if str(cfg.get('data')).partition(':')[0] in known else 'dsprites')
+    m = run_metrics(model, spec, n=a.n, seed=cfg['train']['seed'])
     (Path(a.run_dir) / 'metrics.json').write_text(json.dumps(m, indent=2))
     print(json.dumps(m, indent=2))
     return m

@@ -8,11 +8,12 @@ __all__ = ['HEART_X', 'HEART_Y', 'DSPRITES_FILE', 'CELEBA_SPLITS', 'CELEBA_CROP'
            'step_seed', 'ImageBatches', 'small_dsprites', 'celeba_dir', 'celeba_partition', 'celeba_crop64', 'celeba64',
            'mnist']
 
-# %% ../nbs/00_data.ipynb #92e91e13
+# %% ../nbs/00_data.ipynb #63d84dd4
 import math, os, hashlib
 from pathlib import Path
 import numpy as np
 import torch
+from fastcore.basics import patch
 from tqdm.auto import tqdm
 
 # %% ../nbs/00_data.ipynb #57f17c94
@@ -54,9 +55,7 @@ class DSprites:
     def __len__(self): return int(np.prod(self.factor_sizes))
     def __repr__(self): return f"{type(self).__name__}({len(self)} images, factors {dict(zip(self.factor_names, self.factor_sizes))}{', from file' if self.imgs is not None else ''})"
 
-# %% ../nbs/00_data.ipynb #dd21af2b
-from fastcore.basics import patch
-
+# %% ../nbs/00_data.ipynb #ffeb9946
 @patch
 def _check_classes(self:DSprites, classes):
     "Validate classes as np.int64 (n,6) inside the grid."
@@ -151,19 +150,20 @@ def _sprite_frame(scale, orientation, pos_x, pos_y, size:int=64):
     dx, dy = (c - x0[:, None])[:, None, :], (y0[:, None] - c)[:, :, None]
     return cs*dx + sn*dy, cs*dy - sn*dx
 
-# %% ../nbs/00_data.ipynb #188cdaf1
+# %% ../nbs/00_data.ipynb #676e9fbe
 _INSIDE = {1: inside_square, 2: inside_ellipse, 3: inside_heart}
 
 def render_sprites(shape, # (n,) shape values 1 square, 2 ellipse, 3 heart
                    scale, # (n,) scale values (1 = largest dSprites size)
                    orientation, # (n,) angle in radians, counter-clockwise as displayed
                    pos_x, pos_y, # (n,) positions in [0,1]; posY grows downwards
-                   size:int=64): # canvas size; lengths scale with size/64
+                   size:int=64, # canvas size; lengths scale with size/64
+                   group:bool=None): # group images by shape (default: on the CPU; on the GPU all tests run, no host sync)
     "Binary float images (n,1,size,size) of sprites given factor *values*, on the device of `scale`."
     scale = torch.as_tensor(scale); dev = scale.device
     shape = torch.as_tensor(shape, device=dev).round().long()
     s = (scale.float() * (size/64))[:, None, None]
-    if dev.type == 'cpu':   # group by shape: each pixel runs one test
+    if (dev.type == 'cpu') if group is None else group:   # each pixel runs one test
         out = torch.zeros(len(shape), size, size, device=dev)
         for k, test in _INSIDE.items():
             j = (shape == k).nonzero()[:, 0]

@@ -154,7 +154,7 @@ def lpips_distance(x: Tensor, y: Tensor, model=None, # an `lpips.LPIPS` network;
             out.append(model(2 * a - 1, 2 * b - 1).flatten())
     return torch.cat(out).to(x.device)
 
-# %% ../nbs/09_evaluation.ipynb #5e07de9e
+# %% ../nbs/09_evaluation.ipynb #82f108ef
 def _psd_sqrt(s: Tensor) -> Tensor:
     "Symmetric square root of a PSD matrix via eigh (negative round-off clamped)."
     lam, v = torch.linalg.eigh(s)
@@ -177,8 +177,14 @@ def feature_stats(feats) -> tuple[Tensor, Tensor]:
     return f.mean(0), torch.cov(f.T).reshape(f.shape[1], f.shape[1])
 
 def fid_from_features(real, fake) -> float:
-    "FID between two feature sets (N, D) and (M, D)."
-    return frechet_distance(*feature_stats(real), *feature_stats(fake))
+    "FID between two feature sets (N, D) and (M, D); exact low-rank route when N and M do not exceed D."
+    a, b = (torch.as_tensor(f, dtype=torch.float64) for f in (real, fake))
+    if (a.ndim != 2 or b.ndim != 2 or a.shape[1] != b.shape[1] or min(len(a), len(b)) < 2
+            or max(len(a), len(b)) > a.shape[1]):    # shapes are checked (with messages) on the covariance route
+        return frechet_distance(*feature_stats(a), *feature_stats(b))
+    A, B = ((f - f.mean(0)) / math.sqrt(len(f) - 1) for f in (a, b))   # Σ_a = AᵀA, Σ_b = BᵀB
+    tr_sqrt = torch.linalg.svdvals(A @ B.T).sum()       # = Tr (Σ_a Σ_b)^{1/2}, see the derivation above
+    return float((a.mean(0) - b.mean(0)).pow(2).sum() + A.pow(2).sum() + B.pow(2).sum() - 2 * tr_sqrt)
 
 # %% ../nbs/09_evaluation.ipynb #138cb9a0
 def iwae_from_log_weights(log_w: Tensor) -> Tensor:
@@ -415,17 +421,18 @@ def table_html(rows: dict, title: str | None = None) -> str:
     cap = f"<caption>{html.escape(title)}</caption>" if title else ''
     return f"<table>{cap}<thead><tr><th>model</th>{th}</tr></thead><tbody>{body}</tbody></table>"
 
-# %% ../nbs/09_evaluation.ipynb #68aa8807
+# %% ../nbs/09_evaluation.ipynb #aaf985e2
 def orig_recon_gen_figure(model, x: Tensor, n: int = 8, seed: int = 0, title: str | None = None):
     "Matplotlib figure with rows Original / Reconstruction / Generated (n images each)."
     import matplotlib.pyplot as plt
+    from torchvision.utils import make_grid
     from vaelab.data import check_images
     x = check_images(x[:n], name='x').to(model_device(model))
     with evaluating(model): rows = [x, model.reconstruct(x), generate(model, len(x), seed)]
     fig, axes = plt.subplots(3, 1, figsize=(1.1 * len(x), 3.6))
     for ax, r, name in zip(axes, rows, ('Original', 'Reconstruction', 'Generated')):
-        img = torch.cat(list(r.float().cpu()), dim=-1)               # (C, H, n*W)
-        ax.imshow(img.permute(1, 2, 0).squeeze(-1).numpy(), cmap='gray', vmin=0, vmax=1)
+        img = make_grid(r.float().cpu(), nrow=len(r), padding=2, pad_value=0.5)   # (3, H+4, n*(W+2)+2)
+        ax.imshow(img.permute(1, 2, 0).numpy(), vmin=0, vmax=1)
         ax.set_ylabel(name, rotation=0, ha='right', va='center'); ax.set_xticks([]); ax.set_yticks([])
     if title: fig.suptitle(title)
     fig.tight_layout()

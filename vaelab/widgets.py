@@ -261,7 +261,7 @@ class LatentWidget:
         return self.images[i]
     def _repr_mimebundle_(self, **kw): return self.box._repr_mimebundle_(**kw)
 
-# %% ../nbs/05_latent_widgets.ipynb #0e481ccb
+# %% ../nbs/05_latent_widgets.ipynb #93a5be73
 from functools import partial
 
 class TraversalWidget(LatentWidget):
@@ -271,7 +271,7 @@ class TraversalWidget(LatentWidget):
                  ref=None, # images defining the KL order (default: the first 512 of `images`)
                  scale: int = 3):
         super().__init__(model, images)
-        W, M, self.span, self.scale = self.W, latent_dim(model), span, scale
+        W, M, self.span, self.step, self.scale = self.W, latent_dim(model), span, step, scale
         ref = ref if ref is not None else (self.images[:512] if self.images is not None else None)
         self.order, self.kl = kl_order(model, ref) if ref is not None else (torch.arange(M), torch.full((M,), float('nan')))
         self.sliders = []
@@ -292,7 +292,7 @@ class TraversalWidget(LatentWidget):
         self.box.add_class('vaelab-traversal')
         self.load()
 
-# %% ../nbs/05_latent_widgets.ipynb #313e6855
+# %% ../nbs/05_latent_widgets.ipynb #c129de30
 from fastcore.basics import patch
 
 @patch
@@ -316,7 +316,8 @@ def randomize(self: TraversalWidget):
 
 @patch
 def _on_slider(self: TraversalWidget, d: int, change):
-    if self._mute: return
+    "A slider moved: set that coordinate and redraw (ignoring the browser echoing our own value rounded to the step)."
+    if self._mute or abs(float(change['new']) - float(self.z[d].clamp(-self.span, self.span))) < self.step / 2: return
     self.z[d] = float(change['new'])
     self.render(f'z{d} = {change["new"]:+.2f}')
 
