@@ -93,3 +93,14 @@ def test_tiny_sweep_caches_runs(tmp_path, monkeypatch):
     assert isinstance(again[0]['model'], BetaVAE) and again[1]['model'].config.beta == 4.
     md = markdown_table(rows)
     assert md.count('\n') == 4 and md.startswith('| beta |')
+
+
+def test_sweep_warm_start_starts_every_run_from_the_given_weights(tmp_path, monkeypatch):
+    from vaelab.train import TrainConfig
+    monkeypatch.setenv('VAELAB_RUNS', str(tmp_path))
+    torch.manual_seed(123); init = BetaVAE(BetaVAEConfig(latent_dim=3))
+    rows = beta_sweep((0.5, 8), small_dsprites(32, seed=1), small_dsprites(8, seed=2), BetaVAEConfig(latent_dim=3),
+                      TrainConfig(steps=1, batch_size=8, lr=1e-4, progress=False), tag='w', init_from=init)
+    for r in rows:   # one Adam step of lr 1e-4 moves each weight by at most ~1e-4
+        for (k, a), b in zip(init.state_dict().items(), r['model'].state_dict().values()):
+            assert (a.float() - b.float().cpu()).abs().max() < 2e-4, k

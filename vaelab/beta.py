@@ -211,7 +211,7 @@ def markdown_table(rows: list[dict], cols=('beta', 'beta_norm', 'recon', 'kl', '
     cell = lambda v: format(v, fmt) if isinstance(v, float) else str(v)
     return head + ''.join('| ' + ' | '.join(cell(r[c]) for c in cols) + ' |\n' for r in rows)
 
-# %% ../nbs/04_beta_vae.ipynb #5d42d385
+# %% ../nbs/04_beta_vae.ipynb #14e54690
 @torch.no_grad()
 def sweep_figure(rows: list[dict], # output of `beta_sweep` (with models)
                  x: torch.Tensor | None = None, # originals (n,C,H,W) for reconstructions; None: prior samples
@@ -240,9 +240,9 @@ def plot_sweep(rows: list[dict]):
     "KL and reconstruction NLL (nats per image) against β, log-scale β."
     fig, ax = plt.subplots(figsize=(4.5, 3))
     b = [r['beta'] for r in rows]
-    ax.plot(b, [r['kl'] for r in rows], 'o-', label='KL'); ax.set_xscale('log', base=2); ax.set_xlabel('β'); ax.set_ylabel('KL [nats/image]')
-    ax2 = ax.twinx(); ax2.plot(b, [r['recon'] for r in rows], 's--', color='C1', label='recon NLL'); ax2.set_ylabel('recon NLL [nats/image]')
-    fig.legend(loc='upper center', ncol=2, fontsize=8); fig.tight_layout(); plt.close(fig)
+    l1 = ax.plot(b, [r['kl'] for r in rows], 'o-', label='KL'); ax.set_xscale('log', base=2); ax.set_xlabel('β'); ax.set_ylabel('KL [nats/image]')
+    ax2 = ax.twinx(); l2 = ax2.plot(b, [r['recon'] for r in rows], 's--', color='C1', label='recon NLL'); ax2.set_ylabel('recon NLL [nats/image]')
+    ax.legend(l1 + l2, [l.get_label() for l in l1 + l2], loc='center right', fontsize=8); fig.tight_layout(); plt.close(fig)
     return fig
 
 def plot_kl_per_dim(rows: list[dict], x: torch.Tensor):

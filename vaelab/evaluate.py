@@ -230,7 +230,7 @@ def _discrete_grid(model):
         return c.grid_size ** 2, c.num_codes
     return None
 
-# %% ../nbs/09_evaluation.ipynb #df1675aa
+# %% ../nbs/09_evaluation.ipynb #d6ad9997
 def log_likelihood(model, z, x: Tensor, likelihood: str = 'bernoulli') -> Tensor:
     "log p(x|z) per image (B,) from `model.decode_logits(z)`: 'bernoulli', or 'model' for the model's own likelihood."
     from vaelab.elbo import bernoulli_nll, reconstruction_nll
@@ -244,7 +244,7 @@ def kl_per_image(model, x: Tensor) -> Tensor:
     "KL(q(z|x) || p(z)) per image (B,) in nats; raises Unavailable for models without a posterior."
     from vaelab.elbo import gaussian_kl
     post = gaussian_posterior(model, x)
-    if post is not None: return gaussian_kl(*post)
+    if post is not None: return gaussian_kl(post[0].double(), post[1].double()).float()   # float64: no -1e-8 round-off
     grid = _discrete_grid(model)
     if grid is not None: return x.new_full((len(x),), grid[0] * math.log(grid[1]))
     raise Unavailable(f"{type(model).__name__} has no posterior q(z|x): deterministic or no encoder")

@@ -15,11 +15,11 @@ from .nets import Config
 from .data import ImageBatches
 
 # %% auto #0
-__all__ = ['MODELS', 'TrainConfig', 'pick_device', 'seed_everything', 'register_model', 'import_path', 'class_path',
-           'model_class', 'NonFiniteLossError', 'check_finite', 'image_grid', 'plot_history', 'plot_images', 'Trainer',
-           'load_run', 'fit_or_load']
+__all__ = ['MODELS', 'TrainConfig', 'dist_env', 'pick_device', 'seed_everything', 'register_model', 'import_path', 'class_path',
+           'model_class', 'NonFiniteLossError', 'check_finite', 'image_grid', 'plot_history', 'plot_images',
+           'shard_seed', 'init_distributed', 'allreduce_mean_', 'weights_digest', 'Trainer', 'load_run', 'fit_or_load']
 
-# %% ../nbs/03_train.ipynb #f2d84442
+# %% ../nbs/03_train.ipynb #50ec2219
 @dataclass
 class TrainConfig(Config):
     "How to train: budget, optimiser, device, precision, logging and checkpointing."
@@ -37,17 +37,24 @@ class TrainConfig(Config):
     grad_clip: float = 0.0       # clip each group's gradient norm to this (0: off)
     run_dir: str = ''            # run folder ('' : runs/<model>-<time>)
     progress: bool = True        # show a tqdm progress bar
+    channels_last: bool = False  # NHWC memory layout for model and batches (faster convolutions on recent GPUs)
     def __post_init__(self):
         self.betas = tuple(self.betas)
         for k in ('steps', 'batch_size'):
             if getattr(self, k) < 1: raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
         if self.amp not in ('auto', 'bf16', 'off'): raise ValueError(f"amp must be 'auto', 'bf16' or 'off', got {self.amp!r}")
 
-# %% ../nbs/03_train.ipynb #9448a239
+# %% ../nbs/03_train.ipynb #af4bc958
+def dist_env() -> tuple:
+    "(rank, world_size, local_rank) from the variables torchrun sets; (0, 1, 0) in a plain process."
+    e = os.environ
+    return int(e.get('RANK', 0)), int(e.get('WORLD_SIZE', 1)), int(e.get('LOCAL_RANK', 0))
+
 def pick_device(pref: str = 'auto') -> torch.device:
-    "The training device: CUDA when present for 'auto', else the one asked for."
-    if pref == 'auto': return torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    "The training device: CUDA when present for 'auto', else the one asked for (under torchrun: this process's GPU)."
+    if pref == 'auto': pref = 'cuda' if torch.cuda.is_available() else 'cpu'
     dev = torch.device(pref)
+    if dev.type == 'cuda' and dev.index is None and dist_env()[1] > 1: dev = torch.device('cuda', dist_env()[2])
     if dev.type == 'cuda' and not torch.cuda.is_available():
         raise RuntimeError(f"device {pref!r} asked for, but torch.cuda.is_available() is False; use device='cpu'")
     return dev
@@ -119,23 +126,63 @@ def plot_images(rows: dict, nrow: int = 8):
     fig.tight_layout()
     return fig
 
-# %% ../nbs/03_train.ipynb #e850aff2
+# %% ../nbs/03_train.ipynb #8db1dc83
+def shard_seed(seed: int, rank: int) -> int:
+    "Seed of process `rank`'s batch stream: batches differ across ranks, and are reproducible from (seed, step, rank)."
+    return int(np.random.SeedSequence([int(seed), int(rank), 0xDA7A]).generate_state(1, np.uint64)[0] >> np.uint64(1))
+
+def init_distributed(device: torch.device) -> tuple:
+    "Join torchrun's process group (nccl on CUDA, gloo on CPU) if WORLD_SIZE > 1 -> (rank, world_size)."
+    rank, world, local = dist_env()
+    if world == 1: return 0, 1
+    import torch.distributed as dist, atexit
+    if not dist.is_initialized():
+        if device.type == 'cuda': torch.cuda.set_device(device)
+        dist.init_process_group('nccl' if device.type == 'cuda' else 'gloo')
+        atexit.register(lambda: dist.is_initialized() and dist.destroy_process_group())
+    return dist.get_rank(), dist.get_world_size()
+
+def allreduce_mean_(tensors, world_size: int):
+    "Average a list of tensors (None counts as zeros and is filled in) over all processes, in place, in one bucket."
+    import torch.distributed as dist
+    if world_size == 1 or not tensors: return tensors
+    flat = torch.cat([t.reshape(-1).float() for t in tensors])
+    dist.all_reduce(flat); flat /= world_size
+    i = 0
+    for t in tensors:
+        t.copy_(flat[i:i + t.numel()].view_as(t)); i += t.numel()
+    return tensors
+
+def weights_digest(model: nn.Module) -> str:
+    "SHA-256 of every parameter and buffer, bit for bit: equal digests <=> identical copies of the model."
+    import hashlib
+    h = hashlib.sha256()
+    for k, v in model.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
+    return h.hexdigest()
+
+# %% ../nbs/03_train.ipynb #f6d59081
 class Trainer:
     "Train any model that follows the contract; writes a run folder (config, history, checkpoints, figures)."
     def __init__(self, model: nn.Module, data, config: TrainConfig | None = None, callbacks=()):
         self.config = cfg = config or TrainConfig()
         self.device = pick_device(cfg.device)
+        self.rank, self.world_size = init_distributed(self.device)
         self.model = model.to(self.device)
+        if cfg.channels_last: self.model = self.model.to(memory_format=torch.channels_last)
         self.data = data if isinstance(data, ImageBatches) else ImageBatches(data, cfg.batch_size, self.device, seed=cfg.seed)
-        if hasattr(self.data, 'to'): self.data = self.data.to(self.device)
+        desc = getattr(self.data, 'description', None)
+        if self.world_size > 1: self.data = self._shard(self.data)
+        elif hasattr(self.data, 'to') and getattr(self.data, 'device', None) != self.device: self.data = self.data.to(self.device)
+        if desc is not None: self.data.description = desc
         self.callbacks = list(callbacks)
         name = type(model).__name__.lower()
         self.run_dir = Path(cfg.run_dir or f"runs/{name}-{time.strftime('%Y%m%d-%H%M%S')}")
         self.groups = model.param_groups() if hasattr(model, 'param_groups') else {'loss': list(model.parameters())}
+        if self.world_size > 1: self._broadcast_weights()
         self.opts = {g: self._make_opt(g, ps) for g, ps in self.groups.items()}
         self.step, self.history = 0, {'step': []}
         self.use_amp = self.device.type == 'cuda' and cfg.amp in ('auto', 'bf16') or cfg.amp == 'bf16'
-        self._losses = torch.compile(model.losses) if cfg.compile else model.losses
+        self._losses = self._compiled(model) if cfg.compile else model.losses
         self.log_every = cfg.log_every or (1 if self.device.type == 'cpu' else 100)
 
     def _make_opt(self, group, params):
@@ -144,13 +191,33 @@ class Trainer:
         if self.device.type == 'cuda': kw['fused'] = True
         return torch.optim.Adam(params, **kw)
 
-# %% ../nbs/03_train.ipynb #f5f679fe
+    def _compiled(self, model):
+        "torch.compile of model.losses; several groups take several autograd.grad's of one graph, so no donated buffers."
+        if len(self.groups) > 1:
+            import torch._functorch.config as fc
+            if hasattr(fc, 'donated_buffer'): fc.donated_buffer = False
+        return torch.compile(model.losses)
+
+    def _shard(self, data):
+        "This process's batch stream under torchrun: batch_size / world_size images, seeded by (seed, rank)."
+        B, N = self.config.batch_size, self.world_size
+        if B % N: raise ValueError(f"batch_size {B} must be divisible by the number of processes {N} (each draws B/N images)")
+        return ImageBatches(data.source, B // N, self.device, seed=shard_seed(data.seed, self.rank), scale=data.scale)
+
+    def _broadcast_weights(self):
+        "Start every process from rank 0's parameters and buffers."
+        import torch.distributed as dist
+        with torch.no_grad():
+            for t in list(self.model.parameters()) + list(self.model.buffers()): dist.broadcast(t.data, 0)
+
+# %% ../nbs/03_train.ipynb #b0ab65ca
 from fastcore.basics import patch
 
 @patch
 def train_step(self: Trainer, step: int) -> dict:
     "Forward, per-group gradients and optimiser steps for one batch; returns the detached logged terms."
     x = self.data.batches(step)
+    if self.config.channels_last: x = x.contiguous(memory_format=torch.channels_last)
     with torch.autocast(self.device.type, dtype=torch.bfloat16, enabled=self.use_amp):
         L = self._losses(x, step)
     missing = [g for g in self.groups if g not in L]
@@ -163,12 +230,24 @@ def train_step(self: Trainer, step: int) -> dict:
         grads = {g: torch.autograd.grad(L[g], ps, retain_graph=True, allow_unused=True) for g, ps in self.groups.items()}
         for g, ps in self.groups.items():
             for p, gr in zip(ps, grads[g]): p.grad = gr
+    if self.world_size > 1: self._average_across_processes()
     for g, ps in self.groups.items():
         if self.config.grad_clip > 0: torch.nn.utils.clip_grad_norm_(ps, self.config.grad_clip)
         self.opts[g].step()
     return {k: v.detach().float() for k, v in L.items() if torch.is_tensor(v) and v.ndim == 0}
 
-# %% ../nbs/03_train.ipynb #c774a957
+# %% ../nbs/03_train.ipynb #ad7dc350
+@patch
+def _average_across_processes(self: Trainer):
+    "All-reduce-average every group's gradients (None -> zeros) and the float buffers, so all copies step alike."
+    for g, ps in self.groups.items():
+        for p in ps:
+            if p.grad is None: p.grad = torch.zeros_like(p)
+        allreduce_mean_([p.grad for p in ps], self.world_size)
+    bufs = [b for b in self.model.buffers() if b.is_floating_point()]
+    with torch.no_grad(): allreduce_mean_(bufs, self.world_size)
+
+# %% ../nbs/03_train.ipynb #a49389da
 @patch
 def state_dict(self: Trainer) -> dict:
     "Everything needed to resume: model, optimisers, step, history, RNG states."
@@ -177,11 +256,18 @@ def state_dict(self: Trainer) -> dict:
             'rng_cuda': self._rng_cuda, 'config': self.config.to_dict()}
 
 @patch
-def save_checkpoint(self: Trainer):
-    "Write run_dir/checkpoints/last.pt atomically."
+def save_checkpoint(self: Trainer, gather: bool = True):
+    "Write run_dir/checkpoints/last.pt atomically (under torchrun: rank 0 writes, with every rank's RNG states)."
+    state = self.state_dict()
+    if self.world_size > 1 and gather:        # a collective: every rank must call it
+        import torch.distributed as dist
+        rngs = [None] * self.world_size
+        dist.all_gather_object(rngs, (self._rng_cpu, self._rng_cuda))
+        state['rng_ranks'] = rngs
+    if self.rank != 0: return
     d = self.run_dir / 'checkpoints'; d.mkdir(parents=True, exist_ok=True)
     tmp = d / 'last.pt.tmp'
-    torch.save(self.state_dict(), tmp); os.replace(tmp, d / 'last.pt')
+    torch.save(state, tmp); os.replace(tmp, d / 'last.pt')
     (self.run_dir / 'history.json').write_text(json.dumps(self.history))
 
 @patch
@@ -191,8 +277,10 @@ def load_checkpoint(self: Trainer, path=None):
     self.model.load_state_dict(ck['model'])
     for g, o in self.opts.items(): o.load_state_dict(ck['opts'][g])
     self.step, self.history = ck['step'], ck['history']
-    torch.set_rng_state(ck['rng_cpu'])
-    if ck['rng_cuda'] is not None and torch.cuda.is_available(): torch.cuda.set_rng_state(ck['rng_cuda'])
+    rng_cpu, rng_cuda = ck['rng_cpu'], ck['rng_cuda']
+    if len(ck.get('rng_ranks') or []) == self.world_size > 1: rng_cpu, rng_cuda = ck['rng_ranks'][self.rank]
+    torch.set_rng_state(rng_cpu.cpu())
+    if rng_cuda is not None and self.device.type == 'cuda': torch.cuda.set_rng_state(rng_cuda.cpu(), self.device)
     return self
 
 # %% ../nbs/03_train.ipynb #5ac2df28
@@ -219,12 +307,14 @@ def write_figures(self: Trainer, n: int = 8):
         if self.history['step']: plot_history(self.history).savefig(self.run_dir / 'loss_curves.png', dpi=80)
     finally: m.train(was_training)
 
-# %% ../nbs/03_train.ipynb #2c053251
+# %% ../nbs/03_train.ipynb #841e3522
 @patch
 def _flush(self: Trainer, buf, steps, names):
     "Move buffered terms to the host, check them, append to the history."
     if not buf: return
-    vals = torch.stack(buf).cpu()
+    vals = torch.stack(buf)
+    if self.world_size > 1: allreduce_mean_([vals], self.world_size)   # log the whole batch's mean, on every rank
+    vals = vals.cpu()
     check_finite(names, vals, steps, f" (run folder {self.run_dir}; the last good checkpoint is kept there)")
     self.history['step'] += list(steps)
     for j, k in enumerate(names): self.history.setdefault(k, []).extend(vals[:, j].tolist())
@@ -235,11 +325,11 @@ def fit(self: Trainer, resume: bool = False) -> dict:
     "Train to `config.steps`; resume=True continues from run_dir's last checkpoint if there is one."
     cfg = self.config
     if resume and (self.run_dir / 'checkpoints' / 'last.pt').exists(): self.load_checkpoint()
-    else: seed_everything(cfg.seed)
-    self.write_config()
+    else: seed_everything(cfg.seed if self.world_size == 1 else shard_seed(cfg.seed, self.rank))
+    if self.rank == 0: self.write_config()
     self.model.train()
     buf, steps, names = [], [], None
-    bar = tqdm(total=cfg.steps, initial=self.step, disable=not cfg.progress, desc=type(self.model).__name__)
+    bar = tqdm(total=cfg.steps, initial=self.step, disable=not cfg.progress or self.rank != 0, desc=type(self.model).__name__)
     try:
         while self.step < cfg.steps:
             self._rng_cpu = torch.get_rng_state()
@@ -255,16 +345,29 @@ def fit(self: Trainer, resume: bool = False) -> dict:
             self._rng_cpu = torch.get_rng_state()
             self._rng_cuda = torch.cuda.get_rng_state() if self.device.type == 'cuda' else None
             if self.step % cfg.ckpt_every == 0 or last: self.save_checkpoint()
-            if cfg.figure_every and self.step % cfg.figure_every == 0: self.write_figures()
+            if cfg.figure_every and self.step % cfg.figure_every == 0 and self.rank == 0: self.write_figures()
             for cb in self.callbacks: cb(self)
     except KeyboardInterrupt:
         self._flush(buf, steps, names or [])
-        self.save_checkpoint()
-        print(f"interrupted at step {self.step}; saved {self.run_dir/'checkpoints'/'last.pt'} — fit(resume=True) continues")
+        self.save_checkpoint(gather=False)
+        if self.rank == 0: print(f"interrupted at step {self.step}; saved {self.run_dir/'checkpoints'/'last.pt'} — fit(resume=True) continues")
         raise
     finally: bar.close()
-    self.write_figures()
+    if self.world_size > 1: self._check_replicas()
+    if self.rank == 0: self.write_figures()
     return self.history
+
+@patch
+def _check_replicas(self: Trainer):
+    "Under torchrun: gather every rank's weights digest; rank 0 writes ddp.json; raise if the copies differ."
+    import torch.distributed as dist
+    digests = [None] * self.world_size
+    dist.all_gather_object(digests, weights_digest(self.model))
+    if self.rank == 0:
+        info = {'world_size': self.world_size, 'backend': dist.get_backend(), 'batch_per_rank': self.data.batch_size,
+                'step': self.step, 'weights_sha256': digests}
+        (self.run_dir / 'ddp.json').write_text(json.dumps(info, indent=2))
+    if len(set(digests)) > 1: raise RuntimeError(f"the {self.world_size} copies of the model diverged: digests {digests}")
 
 # %% ../nbs/03_train.ipynb #63d6cff8
 def load_run(run_dir, device: str = 'cpu'):

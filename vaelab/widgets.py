@@ -261,7 +261,7 @@ class LatentWidget:
         return self.images[i]
     def _repr_mimebundle_(self, **kw): return self.box._repr_mimebundle_(**kw)
 
-# %% ../nbs/05_latent_widgets.ipynb #93a5be73
+# %% ../nbs/05_latent_widgets.ipynb #621166d0
 from functools import partial
 
 class TraversalWidget(LatentWidget):
@@ -277,7 +277,7 @@ class TraversalWidget(LatentWidget):
         self.sliders = []
         for d, k in zip(self.order.tolist(), self.kl.tolist()):
             s = W.FloatSlider(value=0., min=-span, max=span, step=step, description=f'z{d}' + ('' if math.isnan(k) else f' ({k:.2f} nats)'),
-                              readout_format='+.2f', style={'description_width': '120px'}, layout=W.Layout(width='420px'))
+                              readout_format='+.2f', style={'description_width': '120px'}, layout=W.Layout(width='460px'))
             s.observe(partial(self._on_slider, d), names='value'); self.sliders.append(s)
         opts = ['image', 'prior sample'] if self.images is not None else ['prior sample']
         self.source = W.ToggleButtons(options=opts, value=opts[0], description='start from')
