@@ -11,7 +11,7 @@ from vaelab.tune import BayesOpt, dsprites_beta_objective
 if __name__ == '__main__':
     p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     p.add_argument('--search-dir', default='runs/tune-dsprites-beta')
-    p.add_argument('--steps', type=int, default=1000); p.add_argument('--batch-size', type=int, default=64)
+    p.add_argument("--steps", type=int, default=1000); p.add_argument('--batch-size', type=int, default=64)
     p.add_argument('--n-iter', type=int, default=8); p.add_argument('--bounds', type=float, nargs=2, default=(0.1, 4.0))
     p.add_argument('--noise', type=float, default=1e-2); p.add_argument('--device', default='auto')
     a = p.parse_args()

@@ -56,7 +56,9 @@ def chromium(browser_ready):
     "One headless Chromium (Debian's /usr/bin/chromium through Playwright) for the whole session."
     from playwright.sync_api import sync_playwright
     with sync_playwright() as pw:
+        t = time.perf_counter()
         b = B.launch_chromium(pw)
+        B.log(f'chromium launched in {time.perf_counter() - t:.1f}s')
         yield b
         b.close()
 

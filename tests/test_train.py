@@ -24,16 +24,17 @@ def test_cli_end_to_end(tmp_path):
     "`vaelab train` as a user runs it: a tiny run writes checkpoint, history, config, metrics and PNGs."
     out = tmp_path / 'run'
     r = subprocess.run([VAELAB, 'train', '--steps', '12', '--batch-size', '8',
-                        '--latent-dim', '3', '--out', str(out), '--progress', 'false'],
+                        '--latent-dim', '3', '--out', str(out), '--progress', 'false', '--report-n', '600'],
                        capture_output=True, text=True, cwd=tmp_path, timeout=600)
     assert r.returncode == 0, r.stderr
     for f in ('config.json', 'history.json', 'metrics.json', 'checkpoints/last.pt',
-              'loss_curves.png', 'reconstructions.png', 'samples.png'):
+              'loss_curves.png', 'reconstructions.png', 'samples.png', 'traversal.png'):
         assert (out / f).is_file() and (out / f).stat().st_size > 0, f
     hist = json.loads((out / 'history.json').read_text())
     assert hist['step'] == list(range(1, 13)) and len(hist['kl']) == 12
     metrics = json.loads((out / 'metrics.json').read_text())
     assert metrics['steps'] == 12 and math.isfinite(metrics['heldout_loss'])
+    assert 0 <= metrics['disentanglement']['mig'] <= 1 and 0 <= metrics['disentanglement']['beta_vae'] <= 1
     model, _ = load_run(out)
     assert model.config.latent_dim == 3
 

@@ -12,7 +12,7 @@ from .train import TrainConfig, Trainer, model_class, MODELS, pick_device, seed_
 
 # %% auto #0
 __all__ = ['DATA_HELP', 'DEFAULT_STEPS', 'make_data', 'data_batches', 'add_config_flags', 'overrides', 'read_config_file',
-           'train_parser', 'train_main', 'run_metrics', 'evaluate_main', 'main', 'console']
+           'train_parser', 'train_main', 'run_metrics', 'latent_report', 'evaluate_main', 'main', 'console']
 
 # %% ../nbs/11_cli.ipynb #bf3e31fb
 DATA_HELP = ("dsprites (procedural, default) | dsprites-npz:PATH (official .npz) | celeba:ROOT (img_align_celeba/ + "
@@ -55,7 +55,7 @@ def overrides(ns: argparse.Namespace, cls) -> dict:
     "The fields of `cls` that were given on the command line."
     return {f.name: getattr(ns, f.name) for f in dataclasses.fields(cls) if getattr(ns, f.name, None) is not None}
 
-# %% ../nbs/11_cli.ipynb #33d33df8
+# %% ../nbs/11_cli.ipynb #ad9f5687
 DEFAULT_STEPS = 3000   # ~3 min on 2 CPU cores for the Burgess VAE at batch 64
 
 def read_config_file(path) -> dict:
@@ -73,6 +73,7 @@ def train_parser(model: str) -> argparse.ArgumentParser:
     p.add_argument('--data', default=None, help=DATA_HELP)
     p.add_argument('--out', default=None, help='run folder (default runs/<model>-<time>)')
     p.add_argument('--resume', action='store_true', help='continue the run in --out from its last checkpoint')
+    p.add_argument('--report-n', type=int, default=5000, help='samples for the disentanglement metrics after training (0: skip)')
     add_config_flags(p, TrainConfig, 'training', skip=('run_dir',))
     add_config_flags(p, _config_class(model), 'model')
     return p
@@ -82,7 +83,7 @@ def _config_class(model: str):
     cls = model_class(model)
     return getattr(cls, 'config_class', None) or type(cls().config)
 
-# %% ../nbs/11_cli.ipynb #101ad4f6
+# %% ../nbs/11_cli.ipynb #968e4d67
 def train_main(argv=None) -> Path:
     "Entry point of `vaelab train`; returns the run folder."
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -112,6 +113,7 @@ def train_main(argv=None) -> Path:
     trainer.fit(resume=ns.resume)
     metrics = {'train_seconds': round(time.time() - t0, 2), 'steps': trainer.step, 'device': str(trainer.device)}
     metrics.update(run_metrics(trainer.model, spec, seed=tcfg.seed))
+    if ns.report_n: metrics.update(latent_report(trainer.model, spec, trainer.run_dir, n=ns.report_n, seed=tcfg.seed))
     (trainer.run_dir / 'metrics.json').write_text(json.dumps(metrics, indent=2))
     print(json.dumps(metrics, indent=2))
     print(f"run folder: {trainer.run_dir}")
@@ -128,6 +130,21 @@ def run_metrics(model, spec: str = 'dsprites', n: int = 256, seed: int = 0, spli
     out = {f"heldout_{k}": round(float(v), 4) for k, v in model.losses(x, 0).items() if torch.is_tensor(v) and v.ndim == 0}
     out['heldout_mse'] = round(float((model.reconstruct(x) - x).pow(2).flatten(1).sum(1).mean()), 4)
     return out
+
+# %% ../nbs/11_cli.ipynb #b4598f6b
+def latent_report(model, spec: str, run_dir, n: int = 5000, seed: int = 0) -> dict:
+    "traversal.png and disentanglement scores (dSprites runs of continuous-latent models) -> dict of metrics."
+    if getattr(model, 'latent_kind', 'continuous') != 'continuous' or not hasattr(model, 'embed'): return {}
+    from vaelab.widgets import traversal_grid
+    x = data_batches(spec, 64, next(model.parameters()).device, seed + 20_000, 'test')[0].batches(0)
+    model.eval()
+    traversal_grid(model, x[0], ref=x).savefig(Path(run_dir) / 'traversal.png', dpi=80)
+    if not spec.startswith('dsprites'): return {}
+    from vaelab.disentangle import sample_codes, evaluate_codes
+    source = make_data(spec)[0]
+    codes, factors = sample_codes(source, model, n=n, rng=seed)
+    rep = evaluate_codes(codes, factors, source.factor_names[1:], n_points=n // 2, seed=seed)
+    return {'disentanglement': {k: round(float(v), 4) for k, v in rep.scores.items()}}
 
 # %% ../nbs/11_cli.ipynb #68cc8c05
 def evaluate_main(argv=None):

@@ -63,7 +63,7 @@ def expected_improvement(mu, # posterior mean(s) of f, any shape
         ei = gain * norm.cdf(u) + sigma * norm.pdf(u)
     return np.where(sigma > 0, ei, np.maximum(gain, 0.0))
 
-# %% ../nbs/10_bayesopt.ipynb #dc04eb79
+# %% ../nbs/10_bayesopt.ipynb #0cdead2b
 class BayesOpt:
     "Minimise a scalar objective of one bounded variable with a GP surrogate and expected improvement."
     def __init__(self, bounds=None, # (low, high) search interval; may come from `path` or `run`
@@ -74,10 +74,13 @@ class BayesOpt:
                  xi:float=0.0, # EI margin
                  n_init:int=3, # evenly spaced evaluations before the GP takes over (>= 2)
                  n_grid:int=2001, # EI grid size over the interval
+                 min_dist:float|None=None, # never suggest closer than this to a tried x; None: one grid step
                  path=None, # search folder: `search.json` and one run folder per point; None keeps all in memory
                  seed:int=0):
         if n_init < 2: raise ValueError(f"n_init must be >= 2 (the design includes both bounds), got {n_init}")
         if n_grid < 3: raise ValueError(f"n_grid must be >= 3, got {n_grid}")
+        if min_dist is not None and not min_dist >= 0: raise ValueError(f"min_dist must be >= 0, got {min_dist}")
+        self.min_dist = min_dist
         make_gp(sigma_f, length_scale, noise, normalize_y)          # validate the GP settings now
         self.gp_kw = dict(sigma_f=sigma_f, length_scale=length_scale, noise=noise, normalize_y=normalize_y, seed=seed)
         self.xi, self.n_init, self.n_grid, self.records, self._gp = xi, n_init, n_grid, [], None
@@ -93,12 +96,12 @@ class BayesOpt:
     def __repr__(self):
         return f"BayesOpt(bounds={self.bounds}, ok={len(self.X)}, failed={sum(r['status'] == 'failed' for r in self.records)})"
 
-# %% ../nbs/10_bayesopt.ipynb #f46ab3bf
+# %% ../nbs/10_bayesopt.ipynb #1bf5d5cd
 @patch
 def _save(self:BayesOpt):
     if self.path is None: return
     self.path.mkdir(parents=True, exist_ok=True)
-    state = dict(bounds=self.bounds, settings=dict(self.gp_kw, xi=self.xi, n_init=self.n_init, n_grid=self.n_grid),
+    state = dict(bounds=self.bounds, settings=dict(self.gp_kw, xi=self.xi, n_init=self.n_init, n_grid=self.n_grid, min_dist=self.min_dist),
                  points=self.records)
     tmp = self.path/'search.json.tmp'
     tmp.write_text(json.dumps(state, indent=1))
@@ -163,7 +166,7 @@ def acquisition(self:BayesOpt, x):
     mu, sd = self.predict(x)
     return expected_improvement(mu, sd, self.y.min(), self.xi)
 
-# %% ../nbs/10_bayesopt.ipynb #3f1539f7
+# %% ../nbs/10_bayesopt.ipynb #d3bbd966
 @patch
 def suggest(self:BayesOpt) -> float:
     "The next x to evaluate: an unused design point while fewer than `n_init` succeeded, else the EI maximiser."
@@ -171,8 +174,9 @@ def suggest(self:BayesOpt) -> float:
     if self.bounds is None: raise ValueError("set the search bounds first: BayesOpt(bounds=(low, high)) or run(..., bounds=...)")
     lo, hi = self.bounds
     step = (hi - lo) / (self.n_grid - 1)
+    gap = step if self.min_dist is None else max(self.min_dist, step)
     tried = np.array([r['x'] for r in self.records])
-    far = lambda c: len(tried) == 0 or np.abs(tried - c).min() >= step
+    far = lambda c: len(tried) == 0 or np.abs(tried - c).min() >= gap
     if len(self.X) < self.n_init:
         fresh = [c for c in np.linspace(lo, hi, self.n_init) if far(c)]
         if fresh: return float(fresh[0])
