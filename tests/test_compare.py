@@ -70,3 +70,13 @@ def test_vq_and_vaegan_rows(report, module, name):
         import math
         c = res['models'][name]['model_config']
         assert res['tables']['reconstruction'][name]['KL'] == pytest.approx(c['grid_size'] ** 2 * math.log(c['num_codes']))
+
+
+def test_missing_lpips_weights_are_reported_not_fatal(tmp_path, monkeypatch):
+    monkeypatch.setenv('TORCH_HOME', str(tmp_path / 'torch'))           # no weights there
+    import vaelab.evaluate as ev
+    ev._LPIPS_CACHE.clear()
+    res = C.main([str(tmp_path / 'rep'), '--models', 'vae'] + [a for a in TINY if a != '--no-lpips'])
+    assert res['tables']['reconstruction']['VAE']['LPIPS'] == 'unavailable: missing weights alexnet-owt-7be5be79.pth'
+    md = (tmp_path / 'rep' / 'report.md').read_text()
+    assert '**Notes**' in md and str(tmp_path / 'torch' / 'hub' / 'checkpoints') in md

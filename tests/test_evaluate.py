@@ -131,7 +131,7 @@ def test_missing_weights_fail_fast_with_file_and_folder(empty_torch_home):
     assert 'alexnet-owt-7be5be79.pth' in str(e.value) and str(empty_torch_home) in str(e.value)
     with pytest.raises(FileNotFoundError) as e: ev.load_inception()
     assert ev.FID_WEIGHTS in str(e.value) and 'checkpoints' in str(e.value)
-    assert ev.resolve_lpips('auto').startswith('unavailable: weights alexnet-owt-7be5be79.pth')
+    assert ev.resolve_lpips('auto') == 'unavailable: missing weights alexnet-owt-7be5be79.pth'
 
 
 # ---------------------------------------------------------------- LPIPS plumbing (random backbone)

@@ -108,6 +108,13 @@ def test_design_then_ei_finds_minimum():
     assert len(set(np.round(bo.X, 9))) == len(bo.X)              # never the same point twice
 
 
+def test_min_dist_keeps_suggestions_apart():
+    bo = BayesOpt((0, 1), min_dist=0.1)
+    bo.run(parabola, n_iter=8, progress=False)
+    assert np.diff(np.sort(bo.X)).min() >= 0.1 - 1e-9
+    with pytest.raises(ValueError, match='min_dist'): BayesOpt((0, 1), min_dist=-1)
+
+
 def test_resume_calls_objective_only_for_new_points(tmp_path):
     calls = []
     def f(x, run_dir=None):

@@ -83,7 +83,7 @@ def _config_class(model: str):
     cls = model_class(model)
     return getattr(cls, 'config_class', None) or type(cls().config)
 
-# %% ../nbs/11_cli.ipynb #968e4d67
+# %% ../nbs/11_cli.ipynb #df922756
 def train_main(argv=None) -> Path:
     "Entry point of `vaelab train`; returns the run folder."
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -108,9 +108,10 @@ def train_main(argv=None) -> Path:
     data.description = spec                      # written to config.json, read back by `vaelab evaluate`
     seed_everything(tcfg.seed)
     trainer = Trainer(mcls(mcfg), data, tcfg)
-    print(f"training {model} on {spec} for {tcfg.steps} steps on {trainer.device} -> {trainer.run_dir}")
+    if trainer.rank == 0: print(f"training {model} on {spec} for {tcfg.steps} steps on {trainer.device} -> {trainer.run_dir}")
     t0 = time.time()
     trainer.fit(resume=ns.resume)
+    if trainer.rank != 0: return trainer.run_dir      # under torchrun only rank 0 scores the model and writes metrics.json
     metrics = {'train_seconds': round(time.time() - t0, 2), 'steps': trainer.step, 'device': str(trainer.device)}
     metrics.update(run_metrics(trainer.model, spec, seed=tcfg.seed))
     if ns.report_n: metrics.update(latent_report(trainer.model, spec, trainer.run_dir, n=ns.report_n, seed=tcfg.seed))
