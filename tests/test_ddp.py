@@ -11,9 +11,11 @@ ROOT = Path(__file__).resolve().parents[1]
 LAUNCH = textwrap.dedent('''
     import os, sys, pathlib, torch
     if os.environ.get('RANK', '0') != '0':
-        def forbid(*a, **k): raise AssertionError(f"rank {os.environ['RANK']} wrote to disk: {a[:1]}")
+        def forbid(*a, **k): raise AssertionError(f"rank {os.environ['RANK']} wrote to disk: {a[:2]}")
         import matplotlib.figure
-        torch.save = forbid; pathlib.Path.write_text = forbid; pathlib.Path.mkdir = forbid
+        _save = torch.save          # collectives pickle objects with torch.save into memory buffers: allow those
+        torch.save = lambda obj, f, *a, **k: forbid(obj, f) if isinstance(f, (str, os.PathLike)) else _save(obj, f, *a, **k)
+        pathlib.Path.write_text = forbid; pathlib.Path.mkdir = forbid
         matplotlib.figure.Figure.savefig = forbid
     from vaelab.cli import main
     main(sys.argv[1:])

@@ -221,3 +221,22 @@ def test_cli_runs_and_resumes(tmp_path, capsys):
     with pytest.raises(ValueError, match='module:function'):
         main(['--search-dir', str(tmp_path), '--objective', 'cos', '--n-iter', '8'])
     with pytest.raises(SystemExit): main([])                                 # --search-dir is required
+
+
+def test_vaegan_fid_objective_code_path(tmp_path, monkeypatch):
+    "The GPU objective's code path on the CPU, with random 'CelebA' and a stand-in for FID (no weights here)."
+    data = pytest.importorskip('vaelab.data'); ev = pytest.importorskip('vaelab.evaluate')
+    pytest.importorskip('vaelab.vaegan')
+    from vaelab.tune import vaegan_fid_objective, vaegan_fid_ready
+    rng = np.random.default_rng(0)
+    fake_celeba = {s: rng.integers(0, 256, (16, 3, 64, 64), dtype=np.uint8) for s in ('train', 'test')}
+    monkeypatch.setattr(data, 'celeba64', lambda root, split='train', **k: fake_celeba[split])
+    seen = {}
+    def fake_fid(real, fake):
+        seen.update(real=tuple(real.shape), fake=tuple(fake.shape), lo=float(fake.min()), hi=float(fake.max()))
+        return 42.0
+    monkeypatch.setattr(ev, 'fid', fake_fid)
+    v = vaegan_fid_objective(10., tmp_path/'run', steps=1, n_samples=8, latent_dim=8, batch_size=4, device='cpu')
+    assert v == 42.0 and seen['real'] == seen['fake'] == (8, 3, 64, 64) and 0 <= seen['lo'] <= seen['hi'] <= 1
+    assert (tmp_path/'run'/'checkpoints'/'last.pt').exists()
+    assert isinstance(vaegan_fid_ready(), str)

@@ -147,7 +147,7 @@ def latent_report(model, spec: str, run_dir, n: int = 5000, seed: int = 0) -> di
     rep = evaluate_codes(codes, factors, source.factor_names[1:], n_points=n // 2, seed=seed)
     return {'disentanglement': {k: round(float(v), 4) for k, v in rep.scores.items()}}
 
-# %% ../nbs/11_cli.ipynb #68cc8c05
+# %% ../nbs/11_cli.ipynb #15598005
 def evaluate_main(argv=None):
     "Entry point of `vaelab evaluate RUN_DIR`: held-out metrics of a finished run -> metrics.json."
     p = argparse.ArgumentParser(prog='vaelab evaluate', description='Score a finished run on held-out images.')
@@ -164,12 +164,13 @@ def evaluate_main(argv=None):
     return m
 
 def main(argv=None):
-    "The `vaelab` command: train | evaluate | compare."
+    "The `vaelab` command: train | evaluate | compare | tune."
     argv = list(sys.argv[1:] if argv is None else argv)
-    cmds = {'train': train_main, 'evaluate': evaluate_main, 'compare': lambda a: __import__('vaelab.compare', fromlist=['main']).main(a)}
+    lazy = lambda mod: lambda a: __import__(mod, fromlist=['main']).main(a)
+    cmds = {'train': train_main, 'evaluate': evaluate_main, 'compare': lazy('vaelab.compare'), 'tune': lazy('vaelab.tune')}
     if not argv or argv[0] in ('-h', '--help') or argv[0] not in cmds:
         if argv and argv[0] not in ('-h', '--help'): print(f"vaelab: unknown command {argv[0]!r}", file=sys.stderr)
-        print("usage: vaelab {train,evaluate,compare} [options]   (vaelab train --help for the options)")
+        print("usage: vaelab {train,evaluate,compare,tune} [options]   (vaelab <command> --help for the options)")
         if not argv: return train_main([])
         sys.exit(0 if argv[0] in ('-h', '--help') else 2)
     return cmds[argv[0]](argv[1:])

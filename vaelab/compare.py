@@ -14,7 +14,7 @@ from .evaluate import comparison_tables, table_markdown, table_html, orig_recon_
 
 # %% auto #0
 __all__ = ['MODEL_KINDS', 'CONFIG_CLASSES', 'MODEL_CLASSES', 'UNITS', 'CompareConfig', 'model_specs', 'run_slug', 'train_or_load',
-           'heldout_images', 'write_report', 'run_comparison', 'main']
+           'heldout_images', 'weight_notes', 'write_report', 'run_comparison', 'main']
 
 # %% ../nbs/12_compare.ipynb #0ad75b6a
 MODEL_KINDS = ('vae', 'beta_vae', 'vqvae', 'vaegan')
@@ -97,7 +97,7 @@ def heldout_images(cfg: CompareConfig, device) -> tuple:
     test, _ = data_batches(cfg.data, cfg.n_eval, device, cfg.seed + 10_000, split='test')   # dSprites: no split
     return train, test.batches(0), channels
 
-# %% ../nbs/12_compare.ipynb #b8c1898a
+# %% ../nbs/12_compare.ipynb #b835baea
 UNITS = ("BCE and MSE are means per pixel; KL and ELBO are nats per image (ELBO with a Bernoulli likelihood and one "
          "posterior sample, KL in closed form; VQ-VAE's KL is grid positions × log K). LPIPS, SSIM and GMSD compare each "
          "image with its reconstruction. Generation rows score prior samples against their own reconstructions.")
@@ -108,6 +108,16 @@ def _environment(device) -> dict:
     if torch.device(device).type == 'cuda': env['gpu'] = torch.cuda.get_device_name(device)
     return env
 
+def weight_notes(cfg: CompareConfig, device) -> list:
+    "Full messages for metrics whose pretrained weights are missing (the table cells only name the file)."
+    from vaelab.evaluate import load_lpips, load_inception
+    notes = []
+    for wanted, load in ((cfg.lpips, lambda: load_lpips('alex', device)), (cfg.fid, lambda: load_inception(device))):
+        if not wanted: continue
+        try: load()
+        except (FileNotFoundError, ImportError) as e: notes.append(str(e))
+    return notes
+
 def _md_report(res: dict) -> str:
     c, t = res['config'], res['tables']
     lines = ['# VAE family comparison', '',
@@ -115,7 +125,9 @@ def _md_report(res: dict) -> str:
              f"(torch {res['environment']['torch']}). Reconstruction: {c['n_eval']} held-out images; "
              f"generation: {c['n_samples']} prior samples.", '',
              table_markdown(t['reconstruction'], 'Reconstruction of held-out images'), '',
-             table_markdown(t['generation'], 'Generation / self-reconstruction'), '', UNITS, '', '## Figures', '']
+             table_markdown(t['generation'], 'Generation / self-reconstruction'), '', UNITS, '']
+    lines += ['**Notes**', ''] + [f"- {n}" for n in res.get('notes', [])] + [''] if res.get('notes') else []
+    lines += ['## Figures', '']
     for name, m in res['models'].items():
         if 'slug' not in m: lines += [f"### {name}", '', m.get('error', ''), '']; continue
         lines += [f"### {name}", '', f"![{name}: original, reconstruction, generated](figures/{m['slug']}.png)", '',
@@ -131,7 +143,9 @@ def _html_report(res: dict) -> str:
             f"<h1>VAE family comparison</h1><p>Data <code>{html.escape(c['data'])}</code>, {c['steps']} steps of batch {c['batch_size']}, "
             f"seed {c['seed']}, device {html.escape(res['environment']['device'])}.</p>"
             + table_html(t['reconstruction'], 'Reconstruction of held-out images') + '<br>'
-            + table_html(t['generation'], 'Generation / self-reconstruction') + f"<p>{html.escape(UNITS)}</p><h2>Figures</h2>{figs}</body></html>")
+            + table_html(t['generation'], 'Generation / self-reconstruction') + f"<p>{html.escape(UNITS)}</p>"
+            + ''.join(f"<p><b>Note.</b> {html.escape(n)}</p>" for n in res.get('notes', []))
+            + f"<h2>Figures</h2>{figs}</body></html>")
 
 def write_report(out_dir, res: dict, models: dict, histories: dict, x, grid_n: int = 8, seed: int = 0) -> Path:
     "Write report.md, report.html, results.json and figures/ into out_dir; returns the markdown path."
@@ -148,7 +162,7 @@ def write_report(out_dir, res: dict, models: dict, histories: dict, x, grid_n: i
     (out / 'report.html').write_text(_html_report(res))
     return out / 'report.md'
 
-# %% ../nbs/12_compare.ipynb #f640f544
+# %% ../nbs/12_compare.ipynb #30ccd27c
 def run_comparison(out_dir='compare-report', # report folder (created); trained runs go to out_dir/runs
                    progress: bool = True, # tqdm bars while training
                    **kwargs) -> dict:
@@ -166,7 +180,8 @@ def run_comparison(out_dir='compare-report', # report folder (created); trained 
     for name, i in info.items():                                    # rows for families that could not be built
         if 'error' in i:
             for t in tables.values(): t[name] = {c: i['error'] for c in COLUMNS}
-    res = {'config': cfg.to_dict(), 'environment': _environment(dev), 'models': info, 'tables': tables}
+    res = {'config': cfg.to_dict(), 'environment': _environment(dev), 'models': info, 'tables': tables,
+           'notes': weight_notes(cfg, dev)}
     res['report'] = str(write_report(out, res, models, histories, x, cfg.grid_n, cfg.seed))
     return res
 

@@ -11,10 +11,11 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['SCORE_NAMES', 'GroundTruthData', 'check_ground_truth', 'ToyGroundTruth', 'representation_fn', 'sample_codes',
-           'check_codes_factors', 'train_test_split', 'discretize', 'mutual_info_matrix', 'entropies', 'mig',
-           'modularity', 'modularity_explicitness', 'sap_matrix', 'sap', 'dci_from_importance', 'dci',
-           'fixed_factor_groups', 'beta_vae_score', 'factor_vae_score', 'MetricReport', 'evaluate_codes']
+__all__ = ['SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData', 'check_ground_truth', 'ToyGroundTruth', 'representation_fn',
+           'sample_codes', 'check_codes_factors', 'train_test_split', 'discretize', 'mutual_info_matrix', 'entropies',
+           'mig', 'modularity', 'modularity_explicitness', 'sap_matrix', 'sap', 'dci_from_importance', 'dci',
+           'fixed_factor_groups', 'beta_vae_score', 'factor_vae_score', 'MetricReport', 'evaluate_codes',
+           'evaluate_model', 'latent_traversal', 'explorer_figure', 'MetricExplorer']
 
 # %% ../nbs/06_disentanglement.ipynb #d29977d2
 @runtime_checkable
@@ -178,7 +179,7 @@ def modularity(mi): # mutual information (D, K), K >= 2
     per = np.where(top > 0, 1 - (m2.sum(1) - top) / np.where(top > 0, top, 1) / (m2.shape[1] - 1), 0.)
     return float(per.mean()), per
 
-# %% ../nbs/06_disentanglement.ipynb #318b4c2f
+# %% ../nbs/06_disentanglement.ipynb #b37abc3c
 def _standardize(z_tr, *zs):
     "Standardise with the training mean/std (constant latents left at 0)."
     mu, sd = z_tr.mean(0), z_tr.std(0)
@@ -193,13 +194,14 @@ def modularity_explicitness(codes, # representation (N, D)
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.exceptions import ConvergenceWarning
+    from threadpoolctl import threadpool_limits       # BLAS threads only slow down these small fits
     z, c, _ = check_codes_factors(codes, factors)
     z_tr, c_tr, z_te, c_te = train_test_split(z, c, train_frac)
     mod, per = modularity(mutual_info_matrix(discretize(z_tr, bins), c_tr))
     s_tr, s_te = _standardize(z_tr, z_te)
     auc = []
     for k in range(c.shape[1]):
-        with warnings.catch_warnings():   # separable factors stop at max_iter=100 (sklearn's default): fine for AUC
+        with warnings.catch_warnings(), threadpool_limits(1):   # separable factors stop at sklearn's max_iter=100: fine for AUC
             warnings.simplefilter('ignore', ConvergenceWarning)
             clf = LogisticRegression().fit(s_tr, c_tr[:, k])
         p = clf.predict_proba(s_te)
@@ -208,7 +210,7 @@ def modularity_explicitness(codes, # representation (N, D)
         auc.append(roc_auc_score(onehot[:, ok], p[:, ok], average='macro'))
     return {'modularity': mod, 'modularity_per_latent': per, 'explicitness': float(np.mean(auc)), 'explicitness_per_factor': np.array(auc)}
 
-# %% ../nbs/06_disentanglement.ipynb #6447e48b
+# %% ../nbs/06_disentanglement.ipynb #4eeff10c
 def sap_matrix(codes, factors, train_frac:float=2/3, continuous:bool=False):
     "SAP score matrix (D, K): test accuracy of a 1-latent linear SVM per pair, or R² if `continuous`."
     z, c, _ = check_codes_factors(codes, factors)
@@ -217,12 +219,13 @@ def sap_matrix(codes, factors, train_frac:float=2/3, continuous:bool=False):
         cov = zc.T @ cc
         return cov**2 / np.maximum(np.outer((zc**2).sum(0), (cc**2).sum(0)), 1e-300)
     from sklearn.svm import LinearSVC
+    from threadpoolctl import threadpool_limits
     z_tr, c_tr, z_te, c_te = train_test_split(z, c, train_frac)
     s_tr, s_te = _standardize(z_tr, z_te)
     S = np.zeros((z.shape[1], c.shape[1]))
     for j in range(z.shape[1]):
         for k in range(c.shape[1]):
-            clf = LinearSVC(C=0.01, class_weight='balanced').fit(s_tr[:, j:j+1], c_tr[:, k])
+            with threadpool_limits(1): clf = LinearSVC(C=0.01, class_weight='balanced').fit(s_tr[:, j:j+1], c_tr[:, k])
             S[j, k] = (clf.predict(s_te[:, j:j+1]) == c_te[:, k]).mean()
     return S
 
@@ -296,7 +299,7 @@ def fixed_factor_groups(classes, # factor classes (N, K) of the pool
             idx[rows] = order[start[v] + (rng.random((len(rows), size)) * cnt[v]).astype(np.int64)]
     return (idx, mate) if partners else idx
 
-# %% ../nbs/06_disentanglement.ipynb #a2dbaa70
+# %% ../nbs/06_disentanglement.ipynb #33273779
 def beta_vae_score(codes, # representation (N, D)
                    factors, # factor classes (N, K)
                    n_train:int=10000, # difference vectors for training
@@ -306,8 +309,9 @@ def beta_vae_score(codes, # representation (N, D)
                    seed:int=0):
     "BetaVAE score (Higgins et al. 2017): accuracy of a linear classifier predicting the fixed factor from mean |z1 - z2|."
     from sklearn.linear_model import LogisticRegression
+    from threadpoolctl import threadpool_limits
     z, c, _ = check_codes_factors(codes, factors)
-    rng = np.random.default_rng(seed); out = {}
+    rng = np.random.default_rng(seed)
     def points(zp, cp, n):
         k = rng.integers(0, c.shape[1], n)
         i1, i2 = fixed_factor_groups(cp, k, batch_size, rng, partners=True)
@@ -315,7 +319,7 @@ def beta_vae_score(codes, # representation (N, D)
     z_tr, c_tr, z_te, c_te = train_test_split(z, c, train_frac)
     (x_tr, k_tr), (x_te, k_te) = points(z_tr, c_tr, n_train), points(z_te, c_te, n_eval)
     x_tr, x_te = _standardize(x_tr, x_te)
-    clf = LogisticRegression(max_iter=1000).fit(x_tr, k_tr)
+    with threadpool_limits(1): clf = LogisticRegression(max_iter=1000).fit(x_tr, k_tr)
     return {'beta_vae': float(clf.score(x_te, k_te)), 'beta_vae_train': float(clf.score(x_tr, k_tr))}
 
 # %% ../nbs/06_disentanglement.ipynb #30617069
@@ -380,3 +384,109 @@ def evaluate_codes(codes, # representation (N, D)
                   dci_d=o['dci']['disentanglement'], dci_c=o['dci']['completeness'], dci_i=o['dci']['informativeness'],
                   sap=o['sap']['sap'], modularity=o['mod_expl']['modularity'], explicitness=o['mod_expl']['explicitness'])
     return MetricReport(scores, o['mig']['mi'], o['dci']['importance'], names, sec)
+
+# %% ../nbs/06_disentanglement.ipynb #f0e6178f
+def evaluate_model(model, # a model with `embed` or `encode` (e.g. vaelab.elbo.VAE)
+                   data=None, # a `GroundTruthData`; default vaelab.data.DSprites()
+                   n:int=15000, # pool size
+                   seed:int=0, # seeds the pool and the metrics
+                   **kw): # passed on to `evaluate_codes` (n_points, importance)
+    "Sample a pool from `data`, encode it with the model's mean code and run all six metrics -> `MetricReport`."
+    if data is None:
+        from vaelab.data import DSprites
+        data = DSprites()
+    data = check_ground_truth(data)
+    z, c = sample_codes(data, model, n, seed)
+    names = [nm for nm, s in zip(getattr(data, 'factor_names', [f'factor {k}' for k in range(len(data.factor_sizes))]), data.factor_sizes) if s > 1]
+    return evaluate_codes(z, c, names, seed=seed, **kw)
+
+# %% ../nbs/06_disentanglement.ipynb #1ae23ef6
+SCORE_LABELS = dict(beta_vae='BetaVAE', factor_vae='FactorVAE', mig='MIG', dci_d='DCI D', dci_c='DCI C',
+                    dci_i='DCI I', sap='SAP', modularity='modularity', explicitness='explicitness')
+
+def latent_traversal(model, latent:int, n:int=7, span:float=2.5, image=None):
+    "Images (n,C,H,W) decoding the mean code of `image` (default: a fixed dSprite) with `latent` swept over ±span."
+    from vaelab.widgets import encode_mean, traverse
+    if image is None:
+        from vaelab.data import small_dsprites
+        image = small_dsprites(1, seed=3)[0]
+    z = encode_mean(model, image)[0].cpu()
+    return traverse(model, z, latent, torch.linspace(-span, span, n))
+
+# %% ../nbs/06_disentanglement.ipynb #005480bf
+def explorer_figure(reports:dict, # run name -> MetricReport
+                    runs=None, # runs drawn as bars (default: all)
+                    run=None, # run whose matrices are drawn (default: the first)
+                    latent:int=0, # latent highlighted in the heatmaps and traversed
+                    models:dict=None): # run name -> model, for the traversal row
+    "Static twin of `MetricExplorer`: bars per metric and run, MI and DCI-importance heatmaps, a traversal."
+    import matplotlib.pyplot as plt
+    if not reports: raise ValueError("reports: expected at least one run name -> MetricReport")
+    runs = list(runs) if runs else list(reports); run = run or runs[0]
+    for r in [*runs, run]:
+        if r not in reports: raise KeyError(f"run {r!r} not in reports; available: {list(reports)}")
+    rep = reports[run]; D = rep.mi.shape[0]
+    if not 0 <= latent < D: raise ValueError(f"latent: expected 0..{D - 1} for run {run!r}, got {latent}")
+    model = (models or {}).get(run)
+    fig = plt.figure(figsize=(13, 7.5 if model is not None else 6))
+    gs = fig.add_gridspec(2 if model is not None else 1, 3, height_ratios=[3, 1] if model is not None else [1])
+    ax = fig.add_subplot(gs[0, 0]); w = 0.8 / len(runs); y = np.arange(len(SCORE_NAMES))
+    for i, r in enumerate(runs):
+        ax.barh(y + i * w, [reports[r].scores[s] for s in SCORE_NAMES], w, label=r)
+    ax.set_yticks(y + w * (len(runs) - 1) / 2, [SCORE_LABELS[s] for s in SCORE_NAMES]); ax.invert_yaxis()
+    ax.set_xlim(0, 1); ax.set_title('scores'); ax.legend(fontsize=8, loc='lower right')
+    for j, (mat, title) in enumerate([(rep.mi, f'MI [nats] (MIG), {run}'), (rep.importance, f'importance (DCI), {run}')]):
+        a = fig.add_subplot(gs[0, j + 1]); im = a.imshow(mat, aspect='auto', cmap='viridis')
+        a.set_xticks(range(len(rep.factor_names)), rep.factor_names, rotation=45, ha='right')
+        a.set_yticks(range(D), [f'z{d}' for d in range(D)]); a.set_title(title, fontsize=10)
+        a.add_patch(plt.Rectangle((-0.5, latent - 0.5), mat.shape[1], 1, fill=False, ec='red', lw=2))
+        fig.colorbar(im, ax=a, fraction=0.046)
+    if model is not None:
+        imgs = latent_traversal(model, latent)
+        a = fig.add_subplot(gs[1, :])
+        a.imshow(torch.cat(list(imgs[:, 0]), 1).numpy(), cmap='gray', vmin=0, vmax=1)
+        a.set_axis_off(); a.set_title(f'{run}: traversal of z{latent} from -2.5 to 2.5')
+    fig.tight_layout()
+    return fig
+
+# %% ../nbs/06_disentanglement.ipynb #c1912a30
+class MetricExplorer:
+    "Widget: pick runs (bars), a run (heatmaps) and a latent (highlight + traversal); `.state` and `.figure` hold the last render."
+    def __init__(self, reports:dict, # run name -> MetricReport
+                 models:dict=None): # run name -> model (optional; enables the traversal)
+        import ipywidgets as W
+        if not reports: raise ValueError("reports: expected at least one run name -> MetricReport")
+        self.reports, self.models = dict(reports), dict(models or {})
+        names = list(self.reports)
+        self.runs = W.SelectMultiple(options=names, value=tuple(names), description='bars', rows=min(len(names), 6))
+        self.run = W.Dropdown(options=names, value=names[0], description='heatmaps')
+        self.latent = W.IntSlider(0, 0, self.reports[names[0]].mi.shape[0] - 1, description='latent')
+        self.caption, self.out = W.HTML(), W.Output()
+        for w in (self.runs, self.run, self.latent): w.observe(lambda ch: self.render(), names='value')
+        self.box = W.VBox([W.HBox([self.runs, W.VBox([self.run, self.latent])]), self.caption, self.out])
+        self.figure, self.state = None, None
+        self.render()
+    def _repr_mimebundle_(self, **kw): return self.box._repr_mimebundle_(**kw)
+
+# %% ../nbs/06_disentanglement.ipynb #bfedecca
+from fastcore.basics import patch
+
+@patch
+def render(self:MetricExplorer):
+    "Redraw from the widget values; returns the state dict (runs, run, latent, caption)."
+    import matplotlib.pyplot as plt
+    from IPython.display import display
+    D = self.reports[self.run.value].mi.shape[0]
+    if self.latent.max != D - 1: self.latent.max = D - 1; return self.state    # re-enters through the observer
+    runs = list(self.runs.value) or [self.run.value]
+    rep = self.reports[self.run.value]; j = self.latent.value
+    k = int(rep.mi[j].argmax())
+    cap = (f"{self.run.value}: z{j} shares most information with {rep.factor_names[k]} ({rep.mi[j, k]:.2f} nats); "
+           f"MIG {rep.scores['mig']:.3f}, DCI D {rep.scores['dci_d']:.3f}")
+    fig = explorer_figure(self.reports, runs, self.run.value, j, self.models)
+    with self.out:
+        self.out.clear_output(wait=True); display(fig)
+    plt.close(fig)
+    self.caption.value, self.figure = cap, fig
+    self.state = dict(runs=runs, run=self.run.value, latent=j, caption=cap)
+    return self.state

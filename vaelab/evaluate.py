@@ -306,7 +306,7 @@ def fid(real: Tensor, fake: Tensor, model=None, batch_size: int = 50) -> float:
     "FID between image sets real (N, C, H, W) and fake (M, C, H, W), both in [0, 1]."
     return fid_from_features(inception_features(real, model, batch_size), inception_features(fake, model, batch_size))
 
-# %% ../nbs/09_evaluation.ipynb #7b73900c
+# %% ../nbs/09_evaluation.ipynb #a101e450
 COLUMNS = ('BCE', 'MSE', 'KL', 'ELBO', 'LPIPS', 'SSIM', 'GMSD')
 ARROWS = {'BCE': '↓', 'MSE': '↓', 'ELBO': '↑', 'LPIPS': '↓', 'SSIM': '↑', 'GMSD': '↓', 'FID': '↓'}
 
@@ -317,7 +317,7 @@ class evaluating:
     def __exit__(self, *a): self.ng.__exit__(*a); self.model.train(self.was)
 
 def _reason(e: Exception) -> str:
-    if isinstance(e, MissingWeights): return f"weights {e.fname} not in {e.folder}"
+    if isinstance(e, MissingWeights): return f"missing weights {e.fname}"
     return str(e).split('. ')[0]
 
 def resolve_lpips(lpips_model='auto', device=None):

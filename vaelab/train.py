@@ -160,7 +160,7 @@ def weights_digest(model: nn.Module) -> str:
     for k, v in model.state_dict().items(): h.update(k.encode()); h.update(v.detach().cpu().contiguous().view(-1).view(torch.uint8).numpy().tobytes())
     return h.hexdigest()
 
-# %% ../nbs/03_train.ipynb #f6d59081
+# %% ../nbs/03_train.ipynb #97c383bc
 class Trainer:
     "Train any model that follows the contract; writes a run folder (config, history, checkpoints, figures)."
     def __init__(self, model: nn.Module, data, config: TrainConfig | None = None, callbacks=()):
@@ -202,7 +202,8 @@ class Trainer:
         "This process's batch stream under torchrun: batch_size / world_size images, seeded by (seed, rank)."
         B, N = self.config.batch_size, self.world_size
         if B % N: raise ValueError(f"batch_size {B} must be divisible by the number of processes {N} (each draws B/N images)")
-        return ImageBatches(data.source, B // N, self.device, seed=shard_seed(data.seed, self.rank), scale=data.scale)
+        src = data.data if getattr(data, 'data', None) is not None else data.source   # reuse images already on the device
+        return ImageBatches(src, B // N, self.device, seed=shard_seed(data.seed, self.rank), scale=data.scale)
 
     def _broadcast_weights(self):
         "Start every process from rank 0's parameters and buffers."

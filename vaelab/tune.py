@@ -320,37 +320,52 @@ def dsprites_beta_objective(beta:float, # KL weight β of the β-VAE, > 0
         (rd/'objective.json').write_text(json.dumps(dict(beta=beta, heldout_neg_elbo=value)))
     return value
 
-# %% ../nbs/10_bayesopt.ipynb #61cc1de3
-def vaegan_fid_objective(beta:float, # β of the β-VAE-GAN
-                         run_dir=None, # run folder
+# %% ../nbs/10_bayesopt.ipynb #1d609398
+def vaegan_fid_objective(beta:float, # β of the β-VAE-GAN (KL weight in the encoder loss)
+                         run_dir=None, # run folder; None: runs/vaegan-beta<β>
                          steps:int=30_000, # training steps (≈10 CelebA epochs at batch 64)
-                         n_samples:int=1000, # generated samples for FID
+                         n_samples:int=1000, # generated (and real test) images for FID
+                         celeba_root=None, # CelebA folder or cache (default $VAELAB_CELEBA or 'data/celeba')
+                         latent_dim:int=128, # the report's M
+                         batch_size:int=64, # images per step
                          seed:int=0, device:str='auto') -> float:
-    "Train a β-VAE-GAN on CelebA 64×64 and return the FID of `n_samples` samples (NaN if training diverged)."
+    "Train a β-VAE-GAN on CelebA 64×64; return the FID of `n_samples` samples against test images (NaN if diverged)."
     import torch
-    from vaelab import vaegan, evaluate, data
-    from vaelab.train import TrainConfig, fit_or_load, NonFiniteLossError
-    cfg = TrainConfig(steps=steps, batch_size=64, seed=seed, device=device, run_dir=str(run_dir or Path('runs')/f'vaegan-beta{beta:g}'))
+    from vaelab.data import ImageBatches, celeba64
+    from vaelab.evaluate import fid
+    from vaelab.vaegan import VAEGAN, VAEGANConfig
+    from vaelab.train import TrainConfig, fit_or_load, pick_device, NonFiniteLossError
+    root = celeba_root or os.environ.get('VAELAB_CELEBA', 'data/celeba')
+    dev = pick_device(device)
+    cfg = TrainConfig(steps=steps, batch_size=batch_size, seed=seed, device=str(dev), progress=False,
+                      run_dir=str(run_dir or Path('runs')/f'vaegan-beta{float(beta):g}'))
+    train = ImageBatches(torch.from_numpy(np.asarray(celeba64(root, 'train'))), batch_size, dev, seed=seed, scale=255)
     torch.manual_seed(seed)
-    model = vaegan.VAEGAN(vaegan.VAEGANConfig(beta=float(beta)))
-    celeba = data.celeba(split='train')
-    try: model, _ = fit_or_load(model, celeba, cfg)
+    model = VAEGAN(VAEGANConfig(arch='larsen', img_channels=3, latent_dim=latent_dim, beta=float(beta)))
+    try: model, _ = fit_or_load(model, train, cfg)
     except NonFiniteLossError: return float('nan')
-    with torch.no_grad(): fake = model.sample(n_samples)
-    return float(evaluate.fid(data.celeba(split='test')[:n_samples], fake))
+    real = torch.from_numpy(np.asarray(celeba64(root, 'test')[:n_samples])).float().div(255).to(dev)
+    gen = torch.Generator(device=dev).manual_seed(seed)
+    with torch.no_grad(): fake = model.sample(n_samples, generator=gen)
+    return float(fid(real, fake))
 
-def vaegan_fid_ready() -> str:
+def vaegan_fid_ready(celeba_root=None) -> str:
     "'' if the β-VAE-GAN/FID search can run here, else what is missing."
     import importlib, importlib.util, torch
-    need = {'vaelab.vaegan': ('VAEGAN', 'VAEGANConfig'), 'vaelab.evaluate': ('fid', 'inception_available'), 'vaelab.data': ('celeba',)}
+    need = {'vaelab.vaegan': ('VAEGAN', 'VAEGANConfig'), 'vaelab.evaluate': ('fid', 'checkpoint_path', 'FID_WEIGHTS'),
+            'vaelab.data': ('celeba64', 'ImageBatches')}
     missing = []
     for mod, names in need.items():
         if importlib.util.find_spec(mod) is None: missing.append(mod); continue
         m = importlib.import_module(mod)
         missing += [f'{mod}.{n}' for n in names if not hasattr(m, n)]
     if not torch.cuda.is_available(): missing.append('a CUDA GPU')
-    if not missing and not importlib.import_module('vaelab.evaluate').inception_available():
-        missing.append('the Inception weights')
+    if importlib.util.find_spec('pytorch_fid') is None: missing.append('the package pytorch-fid')
+    if missing: return ', '.join(missing)
+    ev = importlib.import_module('vaelab.evaluate')
+    if not ev.checkpoint_path(ev.FID_WEIGHTS).is_file(): missing.append(f'the Inception weights {ev.FID_WEIGHTS}')
+    try: importlib.import_module('vaelab.data').celeba64(celeba_root or os.environ.get('VAELAB_CELEBA', 'data/celeba'), 'test')
+    except Exception as e: missing.append(f'CelebA ({type(e).__name__}: {e})')
     return ', '.join(missing)
 
 # %% ../nbs/10_bayesopt.ipynb #1812e11f
