@@ -449,7 +449,7 @@ def explorer_figure(reports:dict, # run name -> MetricReport
     fig.tight_layout()
     return fig
 
-# %% ../nbs/06_disentanglement.ipynb #c1912a30
+# %% ../nbs/06_disentanglement.ipynb #f53d2830
 class MetricExplorer:
     "Widget: pick runs (bars), a run (heatmaps) and a latent (highlight + traversal); `.state` and `.figure` hold the last render."
     def __init__(self, reports:dict, # run name -> MetricReport
@@ -462,13 +462,14 @@ class MetricExplorer:
         self.run = W.Dropdown(options=names, value=names[0], description='heatmaps')
         self.latent = W.IntSlider(0, 0, self.reports[names[0]].mi.shape[0] - 1, description='latent')
         self.caption, self.out = W.HTML(), W.Output()
-        for w in (self.runs, self.run, self.latent): w.observe(lambda ch: self.render(), names='value')
+        self._busy = False
+        for w in (self.runs, self.run, self.latent): w.observe(lambda ch: None if self._busy else self.render(), names='value')
         self.box = W.VBox([W.HBox([self.runs, W.VBox([self.run, self.latent])]), self.caption, self.out])
         self.figure, self.state = None, None
         self.render()
     def _repr_mimebundle_(self, **kw): return self.box._repr_mimebundle_(**kw)
 
-# %% ../nbs/06_disentanglement.ipynb #bfedecca
+# %% ../nbs/06_disentanglement.ipynb #165a5799
 from fastcore.basics import patch
 
 @patch
@@ -477,7 +478,10 @@ def render(self:MetricExplorer):
     import matplotlib.pyplot as plt
     from IPython.display import display
     D = self.reports[self.run.value].mi.shape[0]
-    if self.latent.max != D - 1: self.latent.max = D - 1; return self.state    # re-enters through the observer
+    if self.latent.max != D - 1:      # another run may have another number of latents; may clamp the value
+        self._busy = True
+        try: self.latent.max = D - 1
+        finally: self._busy = False
     runs = list(self.runs.value) or [self.run.value]
     rep = self.reports[self.run.value]; j = self.latent.value
     k = int(rep.mi[j].argmax())

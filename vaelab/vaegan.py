@@ -112,7 +112,7 @@ class DCGANConfig(Config):
             raise ValueError(f"need 0 <= fake_label < real_label <= 1, got {self.fake_label}, {self.real_label}")
         if not 0 <= self.swap_prob <= 1: raise ValueError(f"swap_prob must be in [0, 1], got {self.swap_prob}")
 
-# %% ../nbs/08_vaegan.ipynb #6f6a25cf
+# %% ../nbs/08_vaegan.ipynb #9c035eb5
 class AdversarialMixin:
     "Shared bits of the adversarial models: Adam settings per group, discriminator targets, the collapse warning."
     def optim_config(self) -> dict:
@@ -123,11 +123,15 @@ class AdversarialMixin:
         c = self.config
         return gan_targets(n, real, c.real_label, c.fake_label, c.swap_prob if self.training else 0.0, device=device)
     def _collapse(self, real_logits, fake_logits, step):
+        "The d_collapse flag of this batch; warns once (checked every step on CPU, every 100 steps elsewhere: no GPU sync)."
         flag = d_collapse(real_logits, fake_logits, self.config.collapse_tol)
-        if flag.item() and not getattr(self, '_collapse_warned', False):
+        if getattr(self, '_collapse_warned', False): return flag
+        seen = getattr(self, '_collapse_seen', None)
+        self._collapse_seen = seen = flag if seen is None else torch.maximum(seen.to(flag.device), flag)
+        if (flag.device.type == 'cpu' or step % 100 == 0) and seen.item():
             self._collapse_warned = True
-            warnings.warn(f"discriminator collapsed at step {step}: mean D(x) = {torch.sigmoid(real_logits).mean():.4f}, "
-                          f"mean D(fake) = {torch.sigmoid(fake_logits).mean():.4f}; the generator gets no useful gradient "
+            warnings.warn(f"discriminator collapsed at or before step {step}: mean D(x) > {1 - self.config.collapse_tol} "
+                          f"and mean D(fake) < {self.config.collapse_tol}; the generator gets no useful gradient "
                           "(see the 'd_collapse' term of the history)", RuntimeWarning)
         return flag
 

@@ -5,7 +5,8 @@
 # %% auto #0
 __all__ = ['CODEBOOK_UPDATES', 'RECON_LOSSES', 'grid_to_rows', 'rows_to_grid', 'squared_distances', 'Quantized', 'quantize',
            'straight_through', 'codebook_loss', 'commitment_loss', 'ema_update', 'code_stats', 'restart_dead_codes',
-           'VectorQuantizer', 'conv_trunks', 'VQVAEConfig', 'VQVAE', 'MaskedConv2d', 'CodePriorConfig', 'CodePrior']
+           'VectorQuantizer', 'conv_trunks', 'VQVAEConfig', 'VQVAE', 'MaskedConv2d', 'CodePriorConfig', 'CodePrior',
+           'code_maps', 'swap_code', 'plot_code_usage', 'plot_swap', 'codebook_explorer']
 
 # %% ../nbs/07_vq_vae.ipynb #b0d413be
 import math
@@ -378,3 +379,92 @@ CodePrior.encode = lambda self, x: self.vqvae.encode(x)
 CodePrior.decode = lambda self, z: self.vqvae.decode(z)
 CodePrior.reconstruct = lambda self, x: self.vqvae.reconstruct(x)
 CodePrior.sample = lambda self, n, generator=None: self.vqvae.decode(self.sample_codes(n, generator))
+
+# %% ../nbs/07_vq_vae.ipynb #824406f0
+def code_maps(indices:torch.Tensor, # code grids (B,g,g), long
+              code:int, # the code to find
+             ) -> torch.Tensor:
+    "Where `code` is used: (B,g,g) bool."
+    return indices == code
+
+@torch.no_grad()
+def swap_code(vqvae:VQVAE, x:torch.Tensor, # model and images (B,C,64,64)
+              image:int, row:int, col:int, # which image and grid position
+              new_code:int, # the code to put there
+             ):
+    "Decode image `image` before and after replacing its code at (row, col) -> (grid (g,g), new grid, before (C,64,64), after)."
+    idx = vqvae.encode(x[image:image + 1])[0]
+    g, K = idx.shape[-1], vqvae.config.num_codes
+    if not (0 <= row < g and 0 <= col < g): raise ValueError(f"(row, col) must lie in the {g}x{g} grid, got ({row}, {col})")
+    if not 0 <= new_code < K: raise ValueError(f"new_code must lie in [0, {K}), got {new_code}")
+    new = idx.clone(); new[0, row, col] = new_code
+    return idx[0], new[0], vqvae.decode(idx)[0], vqvae.decode(new)[0]
+
+# %% ../nbs/07_vq_vae.ipynb #e04c7343
+def _cell_overlay(ax, mask, cell, color='red'):
+    "Draw a rectangle around every True cell of a (g,g) mask on an image axis with `cell` pixels per cell."
+    import matplotlib.patches as patches
+    for r, c in mask.nonzero().tolist():
+        ax.add_patch(patches.Rectangle((c * cell - .5, r * cell - .5), cell, cell, fill=False, ec=color, lw=1.2))
+
+def plot_code_usage(vqvae:VQVAE, x:torch.Tensor, code:int, n:int=8):
+    "Figure: the first `n` images of `x` with the grid cells whose code is `code` outlined."
+    import matplotlib.pyplot as plt
+    with torch.no_grad(): idx = vqvae.encode(x[:n])[0].cpu()
+    m, cell = code_maps(idx, code), x.shape[-1] // idx.shape[-1]
+    fig, axs = plt.subplots(1, len(idx), figsize=(1.3 * len(idx), 1.6), squeeze=False)
+    for i, ax in enumerate(axs[0]):
+        img = x[i].detach().cpu().permute(1, 2, 0).squeeze(-1)
+        ax.imshow(img, cmap='gray', vmin=0, vmax=1); _cell_overlay(ax, m[i], cell); ax.axis('off')
+        ax.set_title(f'{int(m[i].sum())}', fontsize=8)
+    fig.suptitle(f'code {code}: used at {int(m.sum())} positions in {int(m.flatten(1).any(1).sum())} of {len(idx)} images', fontsize=9)
+    return fig
+
+def plot_swap(vqvae:VQVAE, x:torch.Tensor, image:int, row:int, col:int, new_code:int):
+    "Figure: image `image` decoded before and after swapping its code at (row, col) for `new_code`, and the difference."
+    import matplotlib.pyplot as plt
+    g0, g1, before, after = swap_code(vqvae, x, image, row, col, new_code)
+    cell = x.shape[-1] // g0.shape[-1]
+    fig, axs = plt.subplots(1, 3, figsize=(5.4, 2))
+    mask = torch.zeros_like(g0, dtype=torch.bool).cpu(); mask[row, col] = True
+    for ax, im, t in zip(axs, (before, after, (after - before).abs()), (f'code {int(g0[row, col])}', f'code {new_code}', '|difference|')):
+        ax.imshow(im.detach().cpu().permute(1, 2, 0).squeeze(-1), cmap='gray', vmin=0, vmax=1)
+        _cell_overlay(ax, mask, cell); ax.set_title(t, fontsize=8); ax.axis('off')
+    return fig
+
+# %% ../nbs/07_vq_vae.ipynb #f070b117
+def codebook_explorer(vqvae:VQVAE, x:torch.Tensor, # model and a batch of images (B,C,64,64)
+                      n:int=8, # images shown in the usage view
+                     ):
+    "ipywidgets explorer: pick a code to see where it is used; swap a cell's code and see the decoded change."
+    import ipywidgets as W, matplotlib.pyplot as plt
+    from IPython.display import display
+    if getattr(vqvae, 'latent_kind', None) != 'discrete': raise TypeError("codebook_explorer needs a model with discrete latents (latent_kind='discrete')")
+    x = x[:n]
+    with torch.no_grad(): idx = vqvae.encode(x)[0].cpu()
+    K, g = vqvae.config.num_codes, idx.shape[-1]
+    top = int(torch.bincount(idx.flatten(), minlength=K).argmax())
+    code = W.IntSlider(value=top, min=0, max=K - 1, description='code')
+    image = W.IntSlider(value=0, min=0, max=len(x) - 1, description='image')
+    row, col = (W.IntSlider(value=g // 2, min=0, max=g - 1, description=d) for d in ('row', 'col'))
+    new_code = W.IntSlider(value=top, min=0, max=K - 1, description='new code')
+    cap1, cap2, out1, out2 = W.HTML(), W.HTML(), W.Output(), W.Output()
+    box = W.VBox([code, cap1, out1, W.HBox([image, row]), W.HBox([col, new_code]), cap2, out2])
+    box.add_class('vaelab-codebook')
+    def show_usage(*_):
+        m = code_maps(idx, code.value)
+        cap1.value = f'code {code.value}: used at {int(m.sum())} positions in {int(m.flatten(1).any(1).sum())} of {len(x)} images'
+        with out1:
+            out1.clear_output(wait=True); fig = plot_code_usage(vqvae, x, code.value, n); plt.show(); plt.close(fig)
+    def show_swap(*_):
+        g0, g1, b, a = swap_code(vqvae, x, image.value, row.value, col.value, new_code.value)
+        box.last_swap = dict(before=b, after=a, old_code=int(g0[row.value, col.value]), new_code=new_code.value)
+        cap2.value = (f'image {image.value}, cell ({row.value}, {col.value}): code {int(g0[row.value, col.value])} &rarr; '
+                      f'{new_code.value}; mean |change| {float((a - b).abs().mean()):.4f}')
+        with out2:
+            out2.clear_output(wait=True); fig = plot_swap(vqvae, x, image.value, row.value, col.value, new_code.value); plt.show(); plt.close(fig)
+    code.observe(show_usage, names='value')
+    for w in (image, row, col, new_code): w.observe(show_swap, names='value')
+    show_usage(); show_swap()
+    box.code, box.image, box.row, box.col, box.new_code, box.usage_caption, box.swap_caption = code, image, row, col, new_code, cap1, cap2
+    return box
