@@ -63,7 +63,7 @@ def seed_everything(seed: int):
     "Seed Python, NumPy and torch (CPU and CUDA) generators."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
-# %% ../nbs/03_train.ipynb #5e044ecf
+# %% ../nbs/03_train.ipynb #bccd2cbf
 MODELS = {'vae': 'vaelab.elbo:VAE', 'ae': 'vaelab.elbo:AE', 'beta_vae': 'vaelab.beta:BetaVAE',
           'vqvae': 'vaelab.vq:VQVAE', 'dcgan': 'vaelab.vaegan:DCGAN', 'vaegan': 'vaelab.vaegan:VAEGAN'}
 
@@ -77,8 +77,14 @@ def import_path(path: str):
     return getattr(importlib.import_module(mod), name)
 
 def class_path(obj) -> str:
-    "The 'module:Name' path of an object's class."
+    "The 'module:Name' path of an object's class (a class a notebook defines in `__main__` maps to its vaelab module)."
     cls = obj if isinstance(obj, type) else type(obj)
+    if cls.__module__ == '__main__':   # e.g. chapter 4 running its own cells: name the exported twin instead
+        for path in MODELS.values():
+            mod = path.partition(':')[0]
+            try: twin = getattr(importlib.import_module(mod), cls.__qualname__, None)
+            except ImportError: continue
+            if isinstance(twin, type): return f"{mod}:{cls.__qualname__}"
     return f"{cls.__module__}:{cls.__qualname__}"
 
 def model_class(name: str):
@@ -284,7 +290,7 @@ def load_checkpoint(self: Trainer, path=None):
     if rng_cuda is not None and self.device.type == 'cuda': torch.cuda.set_rng_state(rng_cuda.cpu(), self.device)
     return self
 
-# %% ../nbs/03_train.ipynb #5ac2df28
+# %% ../nbs/03_train.ipynb #61f4327e
 @patch
 def write_config(self: Trainer):
     "config.json: model class and config, training config, data description."
@@ -296,14 +302,15 @@ def write_config(self: Trainer):
 
 @patch
 def write_figures(self: Trainer, n: int = 8):
-    "loss_curves.png, reconstructions.png and samples.png in the run folder (fixed batch and noise)."
+    "loss_curves.png, reconstructions.png (models with an encoder) and samples.png in the run folder (fixed batch and noise)."
     m, was_training = self.model, self.model.training
     m.eval()
     try:
         x = self.data.batches(0)[:n]
         g = torch.Generator(self.device).manual_seed(self.config.seed)   # own generator: figures never touch training RNG
-        rows = {'originals': x, 'reconstructions': m.reconstruct(x)}
-        plot_images(rows, n).savefig(self.run_dir / 'reconstructions.png', dpi=80)
+        if getattr(m, 'has_encoder', True):     # a GAN has no encoder, so nothing to reconstruct
+            rows = {'originals': x, 'reconstructions': m.reconstruct(x)}
+            plot_images(rows, n).savefig(self.run_dir / 'reconstructions.png', dpi=80)
         plot_images({'samples': m.sample(2 * n, generator=g)}, 2 * n).savefig(self.run_dir / 'samples.png', dpi=80)
         if self.history['step']: plot_history(self.history).savefig(self.run_dir / 'loss_curves.png', dpi=80)
     finally: m.train(was_training)

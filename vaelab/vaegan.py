@@ -135,7 +135,7 @@ class AdversarialMixin:
                           "(see the 'd_collapse' term of the history)", RuntimeWarning)
         return flag
 
-# %% ../nbs/08_vaegan.ipynb #c1ecc1a8
+# %% ../nbs/08_vaegan.ipynb #6824d7b6
 class DCGAN(AdversarialMixin, nn.Module):
     "DCGAN (Radford et al. 2015) on [0,1] images: generator + discriminator, one loss each."
     latent_kind = 'continuous'
@@ -159,8 +159,8 @@ class DCGAN(AdversarialMixin, nn.Module):
     def encode(self, x): raise NotImplementedError("a GAN has no encoder: DCGAN can sample but not encode or reconstruct")
     @torch.no_grad()
     def reconstruct(self, x):
-        "A GAN cannot reconstruct: mid-grey images shaped like x (B,C,H,W), so generic figure code still runs."
-        return torch.full_like(check_images(x, name='x'), 0.5)
+        "A GAN has no encoder, so it cannot reconstruct (figure code checks `has_encoder`)."
+        raise NotImplementedError("a GAN has no encoder: DCGAN can sample but not reconstruct")
 
 # %% ../nbs/08_vaegan.ipynb #bc66f89d
 def _dcgan_losses(self: DCGAN, x, step: int = 0) -> dict:
