@@ -11,7 +11,7 @@ Layout of a test:
     wait_img_change(widget_box(page, 0), before)
     shot(page, out_dir/'after.png')
 
-What we learned driving JupyterLab 4 here (see /work/shared/recipes/browser_widgets.md):
+What we learned driving JupyterLab 4 here (see the shared recipe recipes/browser_widgets.md):
 - the toolbar can say "idle" before the kernel's websocket is usable; a Run All issued then does nothing.
   `wait_kernel_ready` asks the server (`/api/sessions`) for *this notebook's* kernel: idle and >= 1 connection.
 - a "Select Kernel" dialog can open on a fresh profile; `settle` accepts it.
