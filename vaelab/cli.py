@@ -12,7 +12,8 @@ from .train import TrainConfig, Trainer, model_class, MODELS, pick_device, seed_
 
 # %% auto #0
 __all__ = ['DATA_HELP', 'DEFAULT_STEPS', 'make_data', 'data_batches', 'add_config_flags', 'overrides', 'read_config_file',
-           'train_parser', 'train_main', 'run_metrics', 'latent_report', 'evaluate_main', 'main', 'console']
+           'train_parser', 'train_main', 'finish_distributed', 'run_metrics', 'latent_report', 'evaluate_main', 'main',
+           'console']
 
 # %% ../nbs/11_cli.ipynb #bf3e31fb
 DATA_HELP = ("dsprites (procedural, default) | dsprites-npz:PATH (official .npz) | celeba:ROOT (img_align_celeba/ + "
@@ -83,7 +84,7 @@ def _config_class(model: str):
     cls = model_class(model)
     return getattr(cls, 'config_class', None) or type(cls().config)
 
-# %% ../nbs/11_cli.ipynb #df922756
+# %% ../nbs/11_cli.ipynb #c48d408b
 def train_main(argv=None) -> Path:
     "Entry point of `vaelab train`; returns the run folder."
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -111,14 +112,21 @@ def train_main(argv=None) -> Path:
     if trainer.rank == 0: print(f"training {model} on {spec} for {tcfg.steps} steps on {trainer.device} -> {trainer.run_dir}")
     t0 = time.time()
     trainer.fit(resume=ns.resume)
-    if trainer.rank != 0: return trainer.run_dir      # under torchrun only rank 0 scores the model and writes metrics.json
+    if trainer.rank != 0:                            # under torchrun only rank 0 scores the model and writes metrics.json
+        finish_distributed(); return trainer.run_dir
     metrics = {'train_seconds': round(time.time() - t0, 2), 'steps': trainer.step, 'device': str(trainer.device)}
     metrics.update(run_metrics(trainer.model, spec, seed=tcfg.seed))
     if ns.report_n: metrics.update(latent_report(trainer.model, spec, trainer.run_dir, n=ns.report_n, seed=tcfg.seed))
     (trainer.run_dir / 'metrics.json').write_text(json.dumps(metrics, indent=2))
     print(json.dumps(metrics, indent=2))
     print(f"run folder: {trainer.run_dir}")
+    finish_distributed()
     return trainer.run_dir
+
+def finish_distributed():
+    "Under torchrun: wait for every rank (rank 0 may still be scoring), then close the process group."
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized(): dist.barrier(); dist.destroy_process_group()
 
 # %% ../nbs/11_cli.ipynb #57d8485e
 @torch.no_grad()
