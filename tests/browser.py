@@ -111,7 +111,9 @@ class JupyterLab:
         return self
 
     def api(self, path: str) -> str: return f'{self.base}/api/{path}?token={self.token}'
-    def url(self, nb_name: str) -> str: return f'{self.base}/lab/tree/{nb_name}?token={self.token}'
+    def url(self, nb_name: str) -> str:
+        "Notebook URL; `reset` starts from an empty workspace, so tabs of earlier tests are not restored over it."
+        return f'{self.base}/lab/tree/{nb_name}?reset&token={self.token}'
 
     def sessions(self) -> list[dict]: return _get_json(self.api('sessions'))
 
@@ -186,7 +188,7 @@ def open_notebook(browser, lab: JupyterLab, nb_name: str, viewport=(1280, 1000),
     page = browser.new_page(viewport={'width': viewport[0], 'height': viewport[1]})
     t = time.perf_counter()
     page.goto(lab.url(nb_name))
-    page.locator('.jp-Notebook').first.wait_for(timeout=timeout*1000)
+    page.locator('.jp-Notebook:visible').first.wait_for(timeout=timeout*1000)
     page.locator('.jp-Notebook-ExecutionIndicator[data-status="idle"]').first.wait_for(timeout=timeout*1000)
     wait_kernel_ready(lab, nb_name, timeout)
     log(f'{nb_name}: open, kernel idle+connected after {time.perf_counter()-t:.1f}s')
