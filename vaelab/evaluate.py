@@ -17,8 +17,8 @@ __all__ = ['GMSD_C', 'WEIGHT_FILES', 'LPIPS_BACKBONES', 'FID_WEIGHTS', 'COLUMNS'
            'require_weights', 'load_lpips', 'lpips_distance', 'frechet_distance', 'feature_stats', 'fid_from_features',
            'iwae_from_log_weights', 'iwae_bound', 'Unavailable', 'model_device', 'gaussian_posterior', 'log_likelihood',
            'kl_per_image', 'elbo_per_image', 'iwae_per_image', 'load_inception', 'inception_features', 'fid',
-           'evaluating', 'resolve_lpips', 'score_images', 'summarize', 'generate', 'evaluate_model',
-           'comparison_tables', 'table_markdown', 'table_html', 'orig_recon_gen_figure']
+           'resolve_lpips', 'score_images', 'summarize', 'generate', 'evaluate_model', 'comparison_tables',
+           'table_markdown', 'table_html', 'orig_recon_gen_figure']
 
 # %% ../nbs/09_evaluation.ipynb #3b5c4b59
 def check_pair(x: Tensor, y: Tensor, names=('x', 'y')) -> tuple[Tensor, Tensor]:
@@ -310,11 +310,7 @@ def fid(real: Tensor, fake: Tensor, model=None, batch_size: int = 50) -> float:
 COLUMNS = ('BCE', 'MSE', 'KL', 'ELBO', 'LPIPS', 'SSIM', 'GMSD')
 ARROWS = {'BCE': '↓', 'MSE': '↓', 'ELBO': '↑', 'LPIPS': '↓', 'SSIM': '↑', 'GMSD': '↓', 'FID': '↓'}
 
-class evaluating:
-    "Context manager: model in eval mode under torch.no_grad(), training flag restored on exit."
-    def __init__(self, model): self.model, self.ng = model, torch.no_grad()
-    def __enter__(self): self.was = self.model.training; self.model.eval(); self.ng.__enter__(); return self.model
-    def __exit__(self, *a): self.ng.__exit__(*a); self.model.train(self.was)
+from .widgets import evaluating   # eval mode + no_grad, restored on exit (chapter 5)
 
 def _reason(e: Exception) -> str:
     if isinstance(e, MissingWeights): return f"missing weights {e.fname}"
