@@ -1,9 +1,11 @@
-"Tests of vaelab.data: image checks, the dSprites grid and renderer, ImageBatches, the npz loader, CelebA, MNIST."
+"Tests of vaelab.data: image checks, the dSprites grid and renderer, Datasets, ImageBatches, the npz loader, CelebA, MNIST, data specs."
 import os, math
 import numpy as np, pytest, torch
 from PIL import Image
+from torch.utils.data import DataLoader, Dataset, Subset, TensorDataset
 from vaelab.data import (check_images, DSprites, ImageBatches, small_dsprites, render_sprites, step_seed,
-                         celeba64, celeba_partition, mnist)
+                         celeba64, celeba_partition, mnist, ImageDataset, CelebA64, MNIST64, celeba_attributes,
+                         pad_upsample, dataset_from_spec, DATA_SPECS, DATA_KINDS)
 
 # ---- check_images: one case per rejection --------------------------------------------------------
 GOOD = torch.rand(3, 1, 8, 8)
@@ -219,3 +221,256 @@ def test_celeba_missing(tmp_path):
 
 def test_mnist_missing(tmp_path):
     with pytest.raises(FileNotFoundError, match='MNIST/raw'): mnist(tmp_path)
+
+
+# ---- map-style Datasets: DSprites ------------------------------------------------------------------
+def test_dsprites_is_a_map_style_dataset():
+    ds = DSprites()
+    assert isinstance(ds, Dataset) and len(ds) == 737280 and ds.channels == 1 and ds.description == 'dsprites'
+    for i in (0, 1, 31, 1024, 400_000, 737279):
+        x, c = ds[i]
+        cl = ds.index_to_classes([i])[0]
+        assert x.shape == (1, 64, 64) and x.dtype == torch.float32 and set(x.unique().tolist()) <= {0., 1.}
+        assert c.dtype == torch.long and c.shape == (5,) and c.tolist() == cl[1:].tolist()   # colour dropped
+        assert torch.equal(x, ds.render(cl[None])[0])
+    assert torch.equal(ds[-1][0], ds[737279][0]) and torch.equal(ds[np.int64(5)][1], ds[5][1]) and torch.equal(ds[torch.tensor(7)][0], ds[7][0])
+    with pytest.raises(IndexError, match='out of range'): ds[737280]
+    with pytest.raises(IndexError, match='out of range'): ds[-737281]
+    with pytest.raises(TypeError, match='integer'): ds[1.0]
+    with pytest.raises(TypeError, match='integer'): ds['3']
+
+
+def test_dsprites_getitems_is_the_batched_getitem():
+    ds = DSprites(); idx = [5, 70_000, 5, 737279, 123_456]
+    batch = ds.__getitems__(idx)
+    assert len(batch) == len(idx)
+    for (x, c), i in zip(batch, idx):
+        x1, c1 = ds[i]
+        assert torch.equal(x, x1) and torch.equal(c, c1)
+
+
+def test_dataloader_over_dsprites_and_a_student_loop():
+    torch.manual_seed(0)
+    loader = DataLoader(DSprites(), batch_size=64, shuffle=True)
+    x, c = next(iter(loader))
+    assert x.shape == (64, 1, 64, 64) and c.shape == (64, 5) and c.dtype == torch.long
+    check_images(x)
+    full = torch.cat([torch.zeros(64, 1, dtype=torch.long), c], 1)
+    assert torch.equal(x, DSprites().render(full))                         # labels are the images' classes
+    assert (c.max(0).values < torch.tensor(DSprites().factor_sizes[1:])).all()
+    net = torch.nn.Sequential(torch.nn.Flatten(), torch.nn.Linear(4096, 4), torch.nn.Linear(4, 4096), torch.nn.Unflatten(1, (1, 64, 64)))
+    opt = torch.optim.SGD(net.parameters(), lr=1e-3)
+    w0 = [p.detach().clone() for p in net.parameters()]
+    for _, (x, _c) in zip(range(2), loader):
+        loss = torch.nn.functional.binary_cross_entropy_with_logits(net(x), x, reduction='sum') / len(x)
+        opt.zero_grad(); loss.backward(); opt.step()
+    assert math.isfinite(loss.item()) and any(not torch.equal(a, b) for a, b in zip(w0, net.parameters()))
+
+
+def test_subset_of_dsprites_batches_through_getitems():
+    sub = Subset(DSprites(), list(range(0, 737280, 7919)))
+    x, c = next(iter(DataLoader(sub, batch_size=8)))
+    assert torch.equal(x, DSprites().images(np.arange(0, 8*7919, 7919)))
+
+
+def test_dsprites_from_npz_items_are_file_images(tmp_path):
+    imgs, cls, _ = _fake_npz(tmp_path/'d.npz')
+    ds = DSprites.from_npz(tmp_path/'d.npz')
+    assert ds.description == f"dsprites-npz:{tmp_path/'d.npz'}" and len(ds) == 48
+    x, c = ds[17]
+    assert torch.equal(x, torch.tensor(imgs[17], dtype=torch.float32)[None]) and c.tolist() == cls[17, 1:].tolist()
+    with pytest.raises(IndexError): ds[48]
+
+
+# ---- ImageDataset and the three paths of ImageBatches ---------------------------------------------
+def test_image_dataset_items_and_errors():
+    u8 = torch.randint(0, 256, (7, 3, 5, 5), dtype=torch.uint8)
+    for images in (u8, u8.numpy()):
+        ds = ImageDataset(images, targets=np.arange(7) * 2, scale=255, description='seven')
+        assert len(ds) == 7 and ds.channels == 3 and ds.shape == (3, 5, 5) and ds.description == 'seven'
+        x, y = ds[4]
+        assert x.dtype == torch.float32 and torch.equal(x, u8[4].float() / 255) and y.item() == 8 and y.dtype == torch.long
+        assert torch.equal(ds[-7][0], ds[0][0])
+        with pytest.raises(IndexError): ds[7]
+    assert ImageDataset(u8)[0][1].shape == (0,) and ImageDataset(u8).description == '7 images of shape (3, 5, 5)'
+    xb, yb = next(iter(DataLoader(ImageDataset(u8), batch_size=3)))
+    assert xb.shape == (3, 3, 5, 5) and yb.shape == (3, 0)
+    b = ImageDataset((u8 > 127).to(torch.uint8), scale=1)[2][0]
+    assert set(b.unique().tolist()) <= {0., 1.}
+    with pytest.raises(TypeError, match='uint8'): ImageDataset(u8.float())
+    with pytest.raises(TypeError, match=r'\(N,C,H,W\)'): ImageDataset(u8[0])
+    with pytest.raises(TypeError, match='uint8'): ImageDataset([[1]])
+    with pytest.raises(ValueError, match=r'one per image \(7\)'): ImageDataset(u8, targets=[1, 2])
+    with pytest.raises(TypeError, match='integer'): ImageDataset(u8)[0.5]
+
+
+def test_batches_fast_path_for_stored_datasets():
+    u8 = torch.randint(0, 256, (30, 3, 4, 4), dtype=torch.uint8)
+    ds = ImageDataset(u8.numpy(), description='spec:x')
+    fast = ImageBatches(ds, 6, 'cpu', seed=3)
+    assert fast.data is not None and fast.data.dtype == torch.uint8 and fast.scale == 255 and fast.source is ds
+    assert fast.shape == (3, 4, 4) and len(fast) == 30 and fast.description == 'spec:x'
+    ref = ImageBatches(u8, 6, 'cpu', seed=3, scale=255)
+    for step in (0, 1, 17): assert torch.equal(fast.batches(step), ref.batches(step))
+    moved = fast.to('cpu')
+    assert moved.description == 'spec:x' and torch.equal(moved.batches(4), fast.batches(4))
+    assert torch.equal(ImageBatches(ds, 6, 'cpu', seed=3, scale=255).batches(1), ref.batches(1))   # same scale: allowed
+    with pytest.raises(ValueError, match='own scale'): ImageBatches(ds, 6, 'cpu', scale=1)
+    with pytest.raises(ValueError, match='at least one image'): ImageBatches(ImageDataset(u8[:0]), 2, 'cpu')
+
+
+def test_batches_generic_dataset_path():
+    imgs = torch.rand(40, 2, 4, 4)
+    class Items(Dataset):            # no __getitems__: fetched through ds[i]
+        def __len__(self): return len(imgs)
+        def __getitem__(self, i): return imgs[i], i
+    calls = []
+    class Batched(Items):
+        def __getitems__(self, idx): calls.append(list(idx)); return [self[i] for i in idx]
+    ref = ImageBatches(imgs, 5, 'cpu', seed=9)
+    for src in (Items(), Batched(), TensorDataset(imgs), TensorDataset(imgs, torch.arange(40))):
+        g = ImageBatches(src, 5, 'cpu', seed=9)
+        assert g.data is None and g.shape == (2, 4, 4) and len(g) == 40 and g.source is src
+        assert not hasattr(g, 'description')
+        for step in (0, 3): assert torch.equal(g.batches(step), ref.batches(step))
+    assert calls and all(len(c) == 5 for c in calls)
+    class Bad(Items):
+        def __getitem__(self, i): return imgs[i] * 3, i
+    with pytest.raises(ValueError, match=r'\[0,1\]'): ImageBatches(Bad(), 5, 'cpu').batches(0)
+    with pytest.raises(ValueError, match='only for uint8'): ImageBatches(Items(), 5, 'cpu', scale=255)
+    with pytest.raises(ValueError, match='at least one image'): ImageBatches(TensorDataset(imgs[:0]), 5, 'cpu')
+    with pytest.raises(TypeError, match='torch Dataset'): ImageBatches({'a': 1}, 5, 'cpu')
+
+
+def test_batches_keep_their_attributes_and_settable_description():
+    d = ImageBatches(DSprites(), 4, 'cpu', seed=1)
+    assert (d.source.__class__, d.data, d.scale, d.seed, d.batch_size, d.device.type, d.shape, d.description) == \
+           (DSprites, None, None, 1, 4, 'cpu', (1, 64, 64), 'dsprites')
+    d.description = 'dsprites (renamed)'
+    assert d.to('cpu').description == 'dsprites (renamed)'
+    t = ImageBatches(torch.rand(3, 1, 4, 4), 2, 'cpu')
+    assert not hasattr(t, 'description')
+
+
+# ---- CelebA64 ----------------------------------------------------------------------------------------
+def _write_attrs(root, names, n_attr=40):
+    rows = [' '.join([n] + [('1' if (i * 7 + k) % 5 == 0 else '-1') for k in range(n_attr)]) for i, n in enumerate(names)]
+    header = ' '.join(f'Attr_{k}' for k in range(n_attr))
+    (root/'celeba'/'list_attr_celeba.txt').write_text(f"{len(names)}\n{header}\n" + '\n'.join(rows) + '\n')
+
+
+def test_celeba64_dataset_with_and_without_attributes(celeba_root, tmp_path):
+    cache = tmp_path/'cache'
+    ds = CelebA64(celeba_root, 'valid', cache_dir=cache)
+    assert len(ds) == 5 and ds.channels == 3 and ds.attr_names == () and ds.description == f'celeba:{celeba_root}'
+    x, y = ds[2]
+    assert x.shape == (3, 64, 64) and y.shape == (0,)
+    assert torch.equal(x, torch.from_numpy(np.array(celeba64(celeba_root, 'valid', cache_dir=cache)[2])).float() / 255)
+    names = [f'{i+1:06d}.jpg' for i in range(len(CODES))]
+    _write_attrs(celeba_root, names)
+    ds = CelebA64(celeba_root, 'valid', cache_dir=cache)
+    valid = [i for i, c in enumerate(CODES) if c == 1]                     # rows 10..14 of the file
+    assert ds.attr_names[0] == 'Attr_0' and len(ds.attr_names) == 40 and ds.targets.shape == (5, 40)
+    for j, i in enumerate(valid):
+        assert ds[j][1].tolist() == [1 if (i * 7 + k) % 5 == 0 else 0 for k in range(40)]
+    attrs, _ = celeba_attributes(celeba_root, 'test')
+    assert attrs.shape == (3, 40) and set(attrs.unique().tolist()) == {0, 1}
+    xb, yb = next(iter(DataLoader(ds, batch_size=5)))
+    assert xb.shape == (5, 3, 64, 64) and yb.shape == (5, 40)
+    b = ImageBatches(ds, 4, 'cpu')
+    assert b.data.dtype == torch.uint8 and b.scale == 255
+    _write_attrs(celeba_root, names[:-1])                                  # image 20 (train) without a row
+    with pytest.raises(ValueError, match='000020.jpg'): CelebA64(celeba_root, 'train', cache_dir=cache)
+    assert len(CelebA64(celeba_root, 'test', cache_dir=cache)) == 3                 # other splits still load
+
+
+def test_celeba64_dataset_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match='img_align_celeba'): CelebA64(tmp_path)
+
+
+# ---- MNIST at 64x64 --------------------------------------------------------------------------------
+def _fake_mnist(root, n_train=12, n_test=5):
+    raw = root/'MNIST'/'raw'; raw.mkdir(parents=True)
+    g = np.random.default_rng(1); out = {}
+    for prefix, m in (('train', n_train), ('t10k', n_test)):
+        imgs = g.integers(0, 256, (m, 28, 28), dtype=np.uint8); labels = (np.arange(m) * 3 % 10).astype(np.uint8)
+        (raw/f'{prefix}-images-idx3-ubyte').write_bytes(np.array([2051, m, 28, 28], '>i4').tobytes() + imgs.tobytes())
+        (raw/f'{prefix}-labels-idx1-ubyte').write_bytes(np.array([2049, m], '>i4').tobytes() + labels.tobytes())
+        out[prefix] = imgs, labels
+    return out
+
+
+def test_pad_upsample_is_exact_and_centred():
+    x = torch.randint(1, 256, (3, 1, 28, 28), dtype=torch.uint8)          # no zero pixel inside the digit box
+    y = pad_upsample(x)
+    assert y.shape == (3, 1, 64, 64) and y.dtype == torch.uint8
+    assert (y[..., :4, :] == 0).all() and (y[..., -4:, :] == 0).all() and (y[..., :4] == 0).all() and (y[..., -4:] == 0).all()
+    assert (y[..., 4:60, 4:60] > 0).all()                                  # the 28x28 box lands on rows/cols 4..59
+    assert torch.equal(y[..., 4::2, 4::2][..., :28, :28], x) and torch.equal(y[..., 5::2, 5::2][..., :28, :28], x)
+    assert torch.equal(torch.nn.functional.avg_pool2d(y.float(), 2), torch.nn.functional.pad(x.float(), (2, 2, 2, 2)))
+    f = pad_upsample(torch.rand(2, 3, 10, 12), size=32)
+    assert f.shape == (2, 3, 32, 32)
+    with pytest.raises(ValueError, match='even size'): pad_upsample(x, 63)
+    with pytest.raises(ValueError, match='>= 2'): pad_upsample(x, 40)
+
+
+def test_mnist64_dataset(tmp_path):
+    fake = _fake_mnist(tmp_path)
+    raw, lab = mnist(tmp_path, labels=True)
+    assert raw.shape == (12, 1, 28, 28) and lab.dtype == torch.long and lab.tolist() == fake['train'][1].tolist()
+    assert torch.equal(mnist(tmp_path), raw)
+    for train, key, n in ((True, 'train', 12), (False, 't10k', 5)):
+        ds = MNIST64(tmp_path, train=train)
+        assert len(ds) == n and ds.channels == 1 and ds.shape == (1, 64, 64) and ds.description == f'mnist:{tmp_path}'
+        x, y = ds[3]
+        assert y.dtype == torch.long and y.ndim == 0 and y.item() == fake[key][1][3]
+        assert torch.equal(x, pad_upsample(torch.from_numpy(fake[key][0][3:4, None]))[0].float() / 255)
+        check_images(x[None], channels=1, size=64)
+    xb, yb = next(iter(DataLoader(ds, batch_size=4)))
+    assert xb.shape == (4, 1, 64, 64) and yb.shape == (4,)
+    b = ImageBatches(ds, 4, 'cpu')
+    assert b.data.dtype == torch.uint8 and b.shape == (1, 64, 64)
+
+
+def test_mnist64_missing(tmp_path):
+    with pytest.raises(FileNotFoundError, match='MNIST/raw') as e: MNIST64(tmp_path)
+    assert 'download=True' in str(e.value)
+
+
+# ---- data specs ----------------------------------------------------------------------------------------
+def test_dataset_from_spec_every_kind(tmp_path, celeba_root):
+    assert set(DATA_KINDS) == {'dsprites', 'dsprites-npz', 'celeba', 'mnist'}
+    assert all(k in DATA_SPECS for k in DATA_KINDS) and '\n' not in DATA_SPECS
+    d = dataset_from_spec()
+    assert type(d) is DSprites and (d.channels, d.description) == (1, 'dsprites')
+    assert type(dataset_from_spec('dsprites', 'test')) is DSprites
+    _fake_npz(tmp_path/'d.npz'); _fake_mnist(tmp_path)
+    cases = [(f"dsprites-npz:{tmp_path/'d.npz'}", 'train', 48, 1), (f'mnist:{tmp_path}', 'train', 12, 1),
+             (f'mnist:{tmp_path}', 'test', 5, 1), (f'celeba:{celeba_root}', 'train', 12, 3),
+             (f'celeba:{celeba_root}', 'valid', 5, 3), (f'celeba:{celeba_root}', 'test', 3, 3)]
+    for spec, split, n, ch in cases:
+        d = dataset_from_spec(spec, split)
+        assert isinstance(d, Dataset) and len(d) == n and d.channels == ch and d.description == spec, spec
+        assert d[0][0].shape == (ch, 64, 64)
+        b = ImageBatches(d, 4, 'cpu', seed=0)
+        assert b.description == spec and b.data is not None
+        check_images(b.batches(0), channels=ch, size=64)
+
+
+@pytest.mark.parametrize('spec', ['imagenet', 'celeba', 'celeba:', 'mnist', 'mnist:  ', 'dsprites:x', 'dsprites-npz',
+                                  'DSPRITES', '', 'celeba64:/data'])
+def test_dataset_from_spec_unknown(spec):
+    with pytest.raises(ValueError) as e: dataset_from_spec(spec)
+    msg = str(e.value)
+    assert '\n' not in msg and repr(spec) in msg and all(k in msg for k in DATA_KINDS)
+
+
+def test_dataset_from_spec_bad_split_and_missing_files(tmp_path):
+    with pytest.raises(ValueError, match="'train', 'valid', 'test'"): dataset_from_spec('dsprites', 'validation')
+    _fake_mnist(tmp_path)
+    with pytest.raises(ValueError, match="no 'valid' split"): dataset_from_spec(f'mnist:{tmp_path}', 'valid')
+    empty = tmp_path/'empty'; empty.mkdir()
+    with pytest.raises(FileNotFoundError, match='MNIST/raw'): dataset_from_spec(f'mnist:{empty}')
+    with pytest.raises(FileNotFoundError, match='list_eval_partition.txt') as e: dataset_from_spec(f'celeba:{empty}', 'test')
+    assert 'network' in str(e.value)
+    with pytest.raises(FileNotFoundError, match='dsprites-dataset'): dataset_from_spec(f'dsprites-npz:{empty}/no.npz')

@@ -10,11 +10,14 @@ from pathlib import Path
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
+from fastcore.basics import patch
+from .elbo import VAE, VAEConfig, gaussian_kl, reconstruction_nll
+from .train import runs_dir
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'beta_norm', 'beta_from_norm', 'linear_warmup', 'cyclical', 'capacity', 'capacity_loss', 'kl_per_dim',
-           'active_units', 'BetaVAEConfig', 'BetaVAE', 'runs_dir', 'evaluate_vae', 'beta_sweep', 'markdown_table',
-           'sweep_figure', 'plot_sweep', 'plot_kl_per_dim']
+           'active_units', 'BetaVAEConfig', 'BetaVAE', 'evaluate_vae', 'beta_sweep', 'markdown_table', 'sweep_figure',
+           'plot_sweep', 'plot_kl_per_dim']
 
 # %% ../nbs/04_beta_vae.ipynb #608f5eda
 def beta_norm(beta: float, # KL weight β
@@ -89,18 +92,17 @@ def active_units(mu: torch.Tensor, # posterior means (B, M) over many images
     return mu.var(0) > threshold
 
 # %% ../nbs/04_beta_vae.ipynb #743b0176
-from .elbo import VAE, VAEConfig, gaussian_kl, reconstruction_nll
-
 SCHEDULES = ('constant', 'linear', 'cyclical', 'capacity')
 
 @dataclass
 class BetaVAEConfig(VAEConfig):
-    "Config of `BetaVAE`: a `VAEConfig` plus a KL schedule."
+    "Config of `BetaVAE`: a `VAEConfig` whose β defaults to 4 (Higgins et al. 2017 on dSprites), plus a KL schedule."
+    beta: float = 4.0           # KL weight β; 4 is Higgins et al.'s dSprites setting (β = 1 would be a plain VAE)
     schedule: str = 'constant'  # 'constant' | 'linear' (warm-up) | 'cyclical' (Fu et al. 2019) | 'capacity' (Burgess et al. 2018)
     warmup_steps: int = 0       # linear: steps to reach β; cyclical: T, the steps covered by the cycles
     cycles: int = 4             # cyclical: number of cycles K in the first `warmup_steps` steps
     ratio: float = 0.5          # cyclical: fraction R of each cycle spent ramping up
-    gamma: float = 1000.0       # capacity: weight γ of |KL − C|
+    capacity_weight: float = 1000.0  # capacity: weight γ of |KL − C_t|
     c_max: float = 25.0         # capacity: final target KL C_max (nats)
     c_steps: int = 100_000      # capacity: steps to raise C from 0 to C_max
     def __post_init__(self):
@@ -108,7 +110,7 @@ class BetaVAEConfig(VAEConfig):
         if self.schedule not in SCHEDULES: raise ValueError(f"schedule must be one of {SCHEDULES}, got {self.schedule!r}")
         if self.schedule == 'cyclical' and self.warmup_steps <= 0:
             raise ValueError(f"schedule='cyclical' needs warmup_steps > 0 (the steps T covered by the cycles), got {self.warmup_steps}")
-        for k in ('warmup_steps', 'c_steps', 'gamma', 'c_max'):
+        for k in ('warmup_steps', 'c_steps', 'capacity_weight', 'c_max'):
             if getattr(self, k) < 0: raise ValueError(f"{k} must be >= 0, got {getattr(self, k)}")
         if self.cycles < 1 or not 0 < self.ratio <= 1: raise ValueError(f"need cycles >= 1 and 0 < ratio <= 1, got {self.cycles}, {self.ratio}")
 
@@ -116,38 +118,41 @@ class BetaVAEConfig(VAEConfig):
 class BetaVAE(VAE):
     "VAE whose KL term is weighted by β and a schedule (`BetaVAEConfig.schedule`)."
     config_class = BetaVAEConfig
-    def __init__(self, config: BetaVAEConfig | None = None):
+    def __init__(self, config: BetaVAEConfig | None = None): # the model's config (default: `BetaVAEConfig()`, β = 4)
         config = config or BetaVAEConfig()
         if not isinstance(config, BetaVAEConfig): raise TypeError(f"config: expected a BetaVAEConfig, got {type(config).__name__}")
         super().__init__(config)
 
-    def kl_weight(self, step: int) -> float:
-        "β_t, the weight on the KL at `step` (for 'capacity' the weight γ of |KL − C_t|)."
-        c = self.config
-        if c.schedule == 'linear': return linear_warmup(step, c.warmup_steps, c.beta)
-        if c.schedule == 'cyclical': return cyclical(step, c.warmup_steps, c.cycles, c.ratio, c.beta)
-        if c.schedule == 'capacity': return c.gamma
-        return c.beta
+# %% ../nbs/04_beta_vae.ipynb #a9d6dd4a
+@patch
+def kl_weight(self: BetaVAE, step: int) -> float: # training step t (0-based)
+    "β_t, the weight on the KL at `step` (for 'capacity' the weight γ of |KL − C_t|)."
+    c = self.config
+    if c.schedule == 'linear': return linear_warmup(step, c.warmup_steps, c.beta)
+    if c.schedule == 'cyclical': return cyclical(step, c.warmup_steps, c.cycles, c.ratio, c.beta)
+    if c.schedule == 'capacity': return c.capacity_weight
+    return c.beta
 
-    def regularizer(self, kl: torch.Tensor, step: int) -> torch.Tensor:
-        "β_t·KL, or γ·|KL − C_t| for the capacity schedule (kl: batch-mean KL, scalar)."
-        c = self.config
-        if c.schedule == 'capacity': return capacity_loss(kl, capacity(step, c.c_max, c.c_steps), c.gamma)
-        return self.kl_weight(step) * kl
+@patch
+def regularizer(self: BetaVAE, kl: torch.Tensor, # batch-mean KL (scalar)
+                step: int) -> torch.Tensor: # training step t (0-based)
+    "β_t·KL, or γ·|KL − C_t| for the capacity schedule."
+    c = self.config
+    if c.schedule == 'capacity': return capacity_loss(kl, capacity(step, c.c_max, c.c_steps), c.capacity_weight)
+    return self.kl_weight(step) * kl
 
-    def losses(self, x, step: int = 0) -> dict:
-        "VAE terms plus the schedule's current value ('beta_t', or 'capacity' C_t in nats) for the history."
-        out = super().losses(x, step)
-        c = self.config
-        val = capacity(step, c.c_max, c.c_steps) if c.schedule == 'capacity' else self.kl_weight(step)
-        out['capacity' if c.schedule == 'capacity' else 'beta_t'] = out['kl'].detach().new_tensor(float(val))
-        return out
+# %% ../nbs/04_beta_vae.ipynb #81ddb8a9
+@patch
+def losses(self: BetaVAE, x: torch.Tensor, # images (B,C,H,W) in [0,1]
+           step: int = 0) -> dict: # training step t (0-based)
+    "VAE terms plus the schedule's current value ('beta_t', or 'capacity' C_t in nats) for the history."
+    out = VAE.losses(self, x, step)
+    c = self.config
+    val = capacity(step, c.c_max, c.c_steps) if c.schedule == 'capacity' else self.kl_weight(step)
+    out['capacity' if c.schedule == 'capacity' else 'beta_t'] = out['kl'].detach().new_tensor(float(val))
+    return out
 
 # %% ../nbs/04_beta_vae.ipynb #703dfd0e
-def runs_dir() -> Path:
-    "Where cached runs live: $VAELAB_RUNS, default ./runs (chapters share it, so later ones reuse earlier runs)."
-    return Path(os.environ.get('VAELAB_RUNS', 'runs'))
-
 @torch.no_grad()
 def evaluate_vae(model, x: torch.Tensor, # held-out images (N,C,H,W) in [0,1]
                  batch_size: int = 256, seed: int = 0) -> dict:

@@ -9,12 +9,13 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 import torch.nn.functional as F
+from fastcore.basics import patch
 from .nets import Config, NetConfig, make_encoder, make_decoder
 from .data import check_images
 
 # %% auto #0
-__all__ = ['reparameterize', 'gaussian_kl', 'bernoulli_nll', 'gaussian_nll', 'negative_elbo', 'VAEConfig', 'reconstruction_nll',
-           'VAE', 'code_radius', 'AE']
+__all__ = ['LIKELIHOODS', 'reparameterize', 'gaussian_kl', 'bernoulli_nll', 'gaussian_nll', 'negative_elbo', 'LikelihoodConfig',
+           'VAEConfig', 'reconstruction_nll', 'VAE', 'code_radius', 'AEConfig', 'AE']
 
 # %% ../nbs/02_elbo.ipynb #31efbb9c
 def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
@@ -42,93 +43,153 @@ def negative_elbo(recon_nll: torch.Tensor, kl: torch.Tensor) -> torch.Tensor:
     return (recon_nll + kl).mean()
 
 # %% ../nbs/02_elbo.ipynb #c6d49ce4
+LIKELIHOODS = ('bernoulli', 'gaussian')
+
 @dataclass
-class VAEConfig(NetConfig):
-    "Config of `VAE` and `AE`: a backbone plus the likelihood and KL weight."
+class LikelihoodConfig(NetConfig):
+    "A backbone whose decoder output is read as a likelihood p(x|z) (the base of AE, VAE and VQ-VAE configs)."
     likelihood: str = 'bernoulli'   # 'bernoulli' (binary images) or 'gaussian' (fixed sigma)
     sigma: float = 1.0              # std of the Gaussian likelihood
-    beta: float = 1.0               # weight of the KL term (1 = VAE)
-    code_noise: float = 0.0         # AE only: train with code noise N(0, code_noise·R²), R = RMS code radius
     def __post_init__(self):
         super().__post_init__()
-        if self.likelihood not in ('bernoulli', 'gaussian'):
-            raise ValueError(f"likelihood must be 'bernoulli' or 'gaussian', got {self.likelihood!r}")
+        if self.likelihood not in LIKELIHOODS: raise ValueError(f"likelihood must be one of {LIKELIHOODS}, got {self.likelihood!r}")
         if self.sigma <= 0: raise ValueError(f"sigma must be > 0, got {self.sigma}")
-        if self.beta < 0: raise ValueError(f"beta must be >= 0, got {self.beta}")
 
 # %% ../nbs/02_elbo.ipynb #a5cefea3
-def reconstruction_nll(cfg: VAEConfig, logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+@dataclass
+class VAEConfig(LikelihoodConfig):
+    "Config of `VAE`: a backbone, its likelihood and the KL weight β."
+    beta: float = 1.0               # weight of the KL term (1 = VAE, the ELBO itself)
+    def __post_init__(self):
+        super().__post_init__()
+        if self.beta < 0: raise ValueError(f"beta must be >= 0, got {self.beta}")
+
+# %% ../nbs/02_elbo.ipynb #2581f4b4
+def reconstruction_nll(cfg: LikelihoodConfig, # which likelihood (and sigma)
+                       logits: torch.Tensor, # decoder output (B,C,H,W)
+                       x: torch.Tensor, # images (B,C,H,W) in [0,1]
+                      ) -> torch.Tensor:
     "Per-image -log p(x|z) under `cfg.likelihood`, from decoder logits: (B,C,H,W) -> (B,)."
     if cfg.likelihood == 'bernoulli': return bernoulli_nll(logits, x)
     return gaussian_nll(torch.sigmoid(logits.float()), x, cfg.sigma)
 
+# %% ../nbs/02_elbo.ipynb #956075f9
 class VAE(nn.Module):
     "Variational autoencoder: Gaussian encoder q(z|x), decoder p(x|z), prior N(0, I)."
     latent_kind, config_class = 'continuous', VAEConfig
-    def __init__(self, config: VAEConfig | None = None):
+    def __init__(self, config: VAEConfig | None = None): # the model's config (default: `VAEConfig()`)
         super().__init__()
-        self.config = config = config or VAEConfig()
+        self.config = config = config or self.config_class()
         self.encoder = make_encoder(config, 2 * config.latent_dim)
         self.decoder = make_decoder(config)
     def _check(self, x):
         c = self.config
         return check_images(x, channels=c.img_channels, size=c.img_size, name='x')
-    def encode(self, x):
-        "Images (B,C,H,W) in [0,1] -> (mu, logvar), each (B, latent_dim)."
-        mu, logvar = self.encoder(self._check(x)).chunk(2, dim=1)
-        return mu, logvar
-    def embed(self, x):
-        "Deterministic code (the posterior mean) (B, latent_dim): what widgets and metrics read."
-        return self.encode(x)[0]
-    def decode_logits(self, z): return self.decoder(z)
-    def decode(self, z):
-        "Codes (B, latent_dim) -> images (B,C,H,W) in [0,1] (the decoder's mean)."
-        return torch.sigmoid(self.decoder(z).float())
-    @torch.no_grad()
-    def reconstruct(self, x): return self.decode(self.embed(x))
-    @torch.no_grad()
-    def sample(self, n: int, generator=None):
-        "Decode n codes from the prior N(0, I)."
-        dev = next(self.parameters()).device
-        return self.decode(torch.randn(n, self.config.latent_dim, device=dev, generator=generator))
-    def regularizer(self, kl: torch.Tensor, step: int) -> torch.Tensor:
-        "The weighted KL added to the loss (batch-mean KL -> scalar); beta·KL here, schedules in `vaelab.beta`."
-        return self.config.beta * kl
-    def losses(self, x, step: int = 0) -> dict:
-        "Named loss terms for the batch x, in nats per image; 'loss' is what the optimiser minimises."
-        mu, logvar = self.encode(x)
-        z = reparameterize(mu.float(), logvar.float())
-        recon = reconstruction_nll(self.config, self.decode_logits(z), x).mean()
-        kl = gaussian_kl(mu.float(), logvar.float()).mean()
-        return {'loss': recon + self.regularizer(kl, step), 'recon': recon, 'kl': kl, 'elbo': -(recon + kl)}
+
+# %% ../nbs/02_elbo.ipynb #8dd58c3a
+@patch
+def encode(self: VAE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
+    "Images -> (mu, logvar), the posterior's mean and log-variance, each (B, latent_dim)."
+    mu, logvar = self.encoder(self._check(x)).chunk(2, dim=1)
+    return mu, logvar
+
+@patch
+def embed(self: VAE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
+    "Deterministic code (the posterior mean) (B, latent_dim): what widgets and metrics read."
+    return self.encode(x)[0]
+
+# %% ../nbs/02_elbo.ipynb #15347a48
+@patch
+def decode_logits(self: VAE, z: torch.Tensor): # codes (B, latent_dim)
+    "Codes -> decoder logits (B,C,H,W)."
+    return self.decoder(z)
+
+@patch
+def decode(self: VAE, z: torch.Tensor): # codes (B, latent_dim)
+    "Codes -> images (B,C,H,W) in [0,1] (the decoder's mean)."
+    return torch.sigmoid(self.decoder(z).float())
+
+# %% ../nbs/02_elbo.ipynb #9f0160bd
+@patch
+@torch.no_grad()
+def reconstruct(self: VAE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
+    "Decode the posterior mean of each image -> images (B,C,H,W) in [0,1]."
+    return self.decode(self.embed(x))
+
+@patch
+@torch.no_grad()
+def sample(self: VAE, n: int, # number of images
+           generator: torch.Generator | None = None): # random generator on the model's device
+    "Decode n codes drawn from the prior N(0, I) -> images (n,C,H,W)."
+    dev = next(self.parameters()).device
+    return self.decode(torch.randn(n, self.config.latent_dim, device=dev, generator=generator))
+
+# %% ../nbs/02_elbo.ipynb #5949a38e
+@patch
+def regularizer(self: VAE, kl: torch.Tensor, # batch-mean KL (scalar)
+                step: int): # training step (0-based)
+    "The weighted KL added to the loss: β·KL here; schedules live in `vaelab.beta`."
+    return self.config.beta * kl
+
+@patch
+def losses(self: VAE, x: torch.Tensor, # images (B,C,H,W) in [0,1]
+           step: int = 0): # training step, 0 first
+    "Named loss terms for the batch x, in nats per image; 'loss' is what the optimiser minimises."
+    mu, logvar = self.encode(x)
+    z = reparameterize(mu.float(), logvar.float())
+    recon = reconstruction_nll(self.config, self.decode_logits(z), x).mean()
+    kl = gaussian_kl(mu.float(), logvar.float()).mean()
+    return {'loss': recon + self.regularizer(kl, step), 'recon': recon, 'kl': kl, 'elbo': -(recon + kl)}
 
 # %% ../nbs/02_elbo.ipynb #3321c84d
-def code_radius(z: torch.Tensor) -> torch.Tensor:
+def code_radius(z: torch.Tensor) -> torch.Tensor: # codes (B, M)
     "R = root mean square distance of codes (B, M) from their centre (a scalar)."
     return (z - z.mean(0)).pow(2).sum(1).mean().sqrt()
 
+# %% ../nbs/02_elbo.ipynb #50dba996
+@dataclass
+class AEConfig(LikelihoodConfig):
+    "Config of `AE`: a backbone, its likelihood, and the code noise of the homework's variant."
+    code_noise: float = 0.0   # train with code noise N(0, code_noise·R²), R = RMS code radius (0: a plain AE)
+    def __post_init__(self):
+        super().__post_init__()
+        if self.code_noise < 0: raise ValueError(f"code_noise must be >= 0, got {self.code_noise}")
+
 class AE(VAE):
     "Deterministic autoencoder (optionally with code noise N(0, code_noise·R²) during training)."
-    def __init__(self, config: VAEConfig | None = None):
+    config_class = AEConfig
+    def __init__(self, config: AEConfig | None = None): # the model's config (default: `AEConfig()`)
         nn.Module.__init__(self)
-        self.config = config = config or VAEConfig()
+        self.config = config = config or AEConfig()
         self.encoder = make_encoder(config, config.latent_dim)
         self.decoder = make_decoder(config)
-    def encode(self, x):
-        "Images -> (codes (B, M), None): an AE has no posterior variance."
-        return self.encoder(self._check(x)), None
-    def losses(self, x, step: int = 0) -> dict:
-        z, _ = self.encode(x)
-        if self.config.code_noise > 0 and self.training:
-            R = code_radius(z.detach().float())
-            z = z + torch.randn_like(z) * (self.config.code_noise ** 0.5) * R
-        recon = reconstruction_nll(self.config, self.decode_logits(z), x).mean()
-        return {'loss': recon, 'recon': recon}
-    @torch.no_grad()
-    def sample(self, n: int, generator=None, codes: torch.Tensor | None = None):
-        "Decode n random codes: N(centre, R²/M) of `codes` if given (the region the codes occupy), else N(0, I)."
-        dev = next(self.parameters()).device
-        eps = torch.randn(n, self.config.latent_dim, device=dev, generator=generator)
-        if codes is None: return self.decode(eps)
-        centre, R = codes.mean(0), code_radius(codes)
-        return self.decode(centre + eps * R / self.config.latent_dim ** 0.5)
+
+# %% ../nbs/02_elbo.ipynb #24be472b
+@patch
+def encode(self: AE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
+    "Images -> (codes (B, M), None): an AE has no posterior variance."
+    return self.encoder(self._check(x)), None
+
+@patch
+def losses(self: AE, x: torch.Tensor, # images (B,C,H,W) in [0,1]
+           step: int = 0): # training step (unused)
+    "Reconstruction NLL (nats per image) of the codes, with code noise while training if `code_noise > 0`."
+    z, _ = self.encode(x)
+    if self.config.code_noise > 0 and self.training:
+        R = code_radius(z.detach().float())
+        z = z + torch.randn_like(z) * (self.config.code_noise ** 0.5) * R
+    recon = reconstruction_nll(self.config, self.decode_logits(z), x).mean()
+    return {'loss': recon, 'recon': recon}
+
+# %% ../nbs/02_elbo.ipynb #9dc07490
+@patch
+@torch.no_grad()
+def sample(self: AE, n: int, # number of images
+           generator: torch.Generator | None = None, # random generator on the model's device
+           codes: torch.Tensor | None = None): # codes (N, M) of training images: sample the region they occupy
+    "Decode n random codes: N(centre, R²/M) of `codes` if given, else N(0, I) (an AE has no prior of its own)."
+    dev = next(self.parameters()).device
+    eps = torch.randn(n, self.config.latent_dim, device=dev, generator=generator)
+    if codes is None: return self.decode(eps)
+    centre, R = codes.mean(0), code_radius(codes)
+    return self.decode(centre + eps * R / self.config.latent_dim ** 0.5)

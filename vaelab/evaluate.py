@@ -10,15 +10,16 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from .train import model_device, evaluating
 
 # %% auto #0
 __all__ = ['GMSD_C', 'WEIGHT_FILES', 'LPIPS_BACKBONES', 'FID_WEIGHTS', 'COLUMNS', 'ARROWS', 'check_pair', 'mse_per_image',
            'bce_per_image', 'gaussian_window', 'ssim', 'luminance', 'gmsd', 'checkpoint_path', 'MissingWeights',
            'require_weights', 'load_lpips', 'lpips_distance', 'frechet_distance', 'feature_stats', 'fid_from_features',
-           'iwae_from_log_weights', 'iwae_bound', 'Unavailable', 'model_device', 'gaussian_posterior', 'log_likelihood',
-           'kl_per_image', 'elbo_per_image', 'iwae_per_image', 'load_inception', 'inception_features', 'fid',
-           'resolve_lpips', 'score_images', 'summarize', 'generate', 'evaluate_model', 'comparison_tables',
-           'table_markdown', 'table_html', 'orig_recon_gen_figure']
+           'iwae_from_log_weights', 'iwae_bound', 'Unavailable', 'gaussian_posterior', 'log_likelihood', 'kl_per_image',
+           'elbo_per_image', 'iwae_per_image', 'load_inception', 'inception_features', 'fid', 'resolve_lpips',
+           'score_images', 'summarize', 'generate', 'evaluate_model', 'comparison_tables', 'table_markdown',
+           'table_html', 'orig_recon_gen_figure']
 
 # %% ../nbs/09_evaluation.ipynb #3b5c4b59
 def check_pair(x: Tensor, y: Tensor, names=('x', 'y')) -> tuple[Tensor, Tensor]:
@@ -210,11 +211,6 @@ def iwae_bound(log_joint, # callable: codes z (B, M) -> log p(x, z) per image (B
 class Unavailable(Exception):
     "A metric that cannot be computed for this model or set-up; the message says why."
 
-def model_device(model) -> torch.device:
-    "Device of a model's parameters (CPU for a model without parameters)."
-    p = next(iter(model.parameters()), None)
-    return p.device if p is not None else torch.device('cpu')
-
 def gaussian_posterior(model, x: Tensor):
     "(mu, logvar) each (B, M) if `model.encode(x)` is a Gaussian posterior, else None."
     out = model.encode(x)
@@ -310,7 +306,6 @@ def fid(real: Tensor, fake: Tensor, model=None, batch_size: int = 50) -> float:
 COLUMNS = ('BCE', 'MSE', 'KL', 'ELBO', 'LPIPS', 'SSIM', 'GMSD')
 ARROWS = {'BCE': '↓', 'MSE': '↓', 'ELBO': '↑', 'LPIPS': '↓', 'SSIM': '↑', 'GMSD': '↓', 'FID': '↓'}
 
-from .widgets import evaluating   # eval mode + no_grad, restored on exit (chapter 5)
 
 def _reason(e: Exception) -> str:
     if isinstance(e, MissingWeights): return f"missing weights {e.fname}"
@@ -330,6 +325,7 @@ def score_images(model, x: Tensor, lpips_model='auto', # LPIPS network, 'auto', 
     "Per-image scores of x against model.reconstruct(x): column -> (N,) CPU tensor, or 'unavailable: reason'."
     from vaelab.data import check_images
     x, dev = check_images(x, name='x'), model_device(model)
+    if not getattr(model, 'has_encoder', True): return {c: f'unavailable: {type(model).__name__} has no encoder' for c in COLUMNS}
     lp = resolve_lpips(lpips_model, dev)
     cols, skip = {c: [] for c in COLUMNS}, {}
     if isinstance(lp, str): skip['LPIPS'] = lp
@@ -424,9 +420,12 @@ def orig_recon_gen_figure(model, x: Tensor, n: int = 8, seed: int = 0, title: st
     from torchvision.utils import make_grid
     from vaelab.data import check_images
     x = check_images(x[:n], name='x').to(model_device(model))
-    with evaluating(model): rows = [x, model.reconstruct(x), generate(model, len(x), seed)]
-    fig, axes = plt.subplots(3, 1, figsize=(1.1 * len(x), 3.6))
-    for ax, r, name in zip(axes, rows, ('Original', 'Reconstruction', 'Generated')):
+    rows = {'Original': x}
+    with evaluating(model):
+        if getattr(model, 'has_encoder', True): rows['Reconstruction'] = model.reconstruct(x)
+        rows['Generated'] = generate(model, len(x), seed)
+    fig, axes = plt.subplots(len(rows), 1, figsize=(1.1 * len(x), 1.2 * len(rows)), squeeze=False)
+    for ax, (name, r) in zip(axes[:, 0], rows.items()):
         img = make_grid(r.float().cpu(), nrow=len(r), padding=2, pad_value=0.5)   # (3, H+4, n*(W+2)+2)
         ax.imshow(img.permute(1, 2, 0).numpy(), vmin=0, vmax=1)
         ax.set_ylabel(name, rotation=0, ha='right', va='center'); ax.set_xticks([]); ax.set_yticks([])

@@ -7,12 +7,16 @@ from __future__ import annotations
 import json, dataclasses
 from dataclasses import dataclass, fields, asdict
 from pathlib import Path
+from typing import ClassVar
 import torch
 from torch import nn
+from fastcore.basics import patch
+from fastcore.docments import docments
 
 # %% auto #0
-__all__ = ['ARCHS', 'Config', 'NetConfig', 'Reshape', 'burgess_encoder', 'burgess_decoder', 'larsen_encoder', 'larsen_decoder',
-           'Discriminator', 'init_weights', 'make_encoder', 'make_decoder', 'make_discriminator', 'count_params']
+__all__ = ['Config', 'field_docs', 'NetConfig', 'Reshape', 'burgess_encoder', 'burgess_decoder', 'larsen_encoder',
+           'larsen_decoder', 'Discriminator', 'init_weights', 'make_encoder', 'make_decoder', 'make_discriminator',
+           'count_params']
 
 # %% ../nbs/01_nets.ipynb #0b75c8db
 @dataclass
@@ -21,30 +25,41 @@ class Config:
     def to_dict(self) -> dict: return asdict(self)
     def save(self, path): Path(path).write_text(json.dumps(self.to_dict(), indent=2))
     @classmethod
-    def from_dict(cls, d: dict):
-        "Build from a dict, refusing keys that are not fields."
-        names = [f.name for f in fields(cls)]
-        unknown = sorted(set(d) - set(names))
-        if unknown: raise ValueError(f"unknown {cls.__name__} key(s) {unknown}; valid keys are {names}")
-        return cls(**d)
-    @classmethod
     def load(cls, path): return cls.from_dict(json.loads(Path(path).read_text()))
     def replace(self, **kw): return type(self).from_dict({**self.to_dict(), **kw})
 
-# %% ../nbs/01_nets.ipynb #ec080c30
-ARCHS = ('burgess', 'larsen')
+# %% ../nbs/01_nets.ipynb #c06a5f17
+@patch(cls_method=True)
+def from_dict(cls: Config, d: dict):
+    "Build from a dict, refusing keys that are not fields (the message lists the valid ones)."
+    names = [f.name for f in fields(cls)]
+    unknown = sorted(set(d) - set(names))
+    if unknown: raise ValueError(f"unknown {cls.__name__} key(s) {unknown}; valid keys are {names}")
+    return cls(**d)
 
+# %% ../nbs/01_nets.ipynb #4cc0870b
+def field_docs(cls) -> dict:
+    "{field name: its trailing-comment documentation} of a config dataclass, parents' fields included."
+    out = {}
+    for base in reversed(cls.__mro__):
+        if dataclasses.is_dataclass(base) and base is not Config:
+            out.update({k: v for k, v in docments(base).items() if k != 'return' and v})
+    return {f.name: out.get(f.name, '') for f in fields(cls)}
+
+# %% ../nbs/01_nets.ipynb #ec080c30
 @dataclass
 class NetConfig(Config):
-    "Backbone choice shared by all models."
+    "The backbone every model config builds on: architecture, image shape, latent size, initialisation."
+    archs: ClassVar[tuple] = ('burgess', 'larsen')   # the backbones this config family accepts (not a field)
     arch: str = 'burgess'        # 'burgess' (64x64x1, dSprites) or 'larsen' (64x64x3, CelebA)
     img_channels: int = 1        # channels of the images the nets read and write
     img_size: int = 64           # height = width of the images
     latent_dim: int = 10         # size of the latent code z
     init: str = 'default'        # 'default' (PyTorch) or 'normal002' (N(0, 0.02²) weights, zero biases)
     def __post_init__(self):
-        if self.arch not in ARCHS: raise ValueError(f"arch must be one of {ARCHS}, got {self.arch!r}")
+        if self.arch not in self.archs: raise ValueError(f"arch must be one of {self.archs}, got {self.arch!r}")
         if self.img_size != 64: raise ValueError(f"the course's nets expect 64x64 images, got img_size={self.img_size}")
+        if self.img_channels < 1: raise ValueError(f"img_channels must be >= 1, got {self.img_channels}")
         if self.latent_dim < 1: raise ValueError(f"latent_dim must be >= 1, got {self.latent_dim}")
         if self.init not in ('default', 'normal002'): raise ValueError(f"init must be 'default' or 'normal002', got {self.init!r}")
 
@@ -116,12 +131,12 @@ def init_weights(module: nn.Module, std=0.02):
 # %% ../nbs/01_nets.ipynb #1ac98e65
 def make_encoder(cfg: NetConfig, out_dim: int) -> nn.Module:
     "Encoder of `cfg.arch` mapping (B,C,64,64) images to (B,out_dim)."
-    enc = (burgess_encoder if cfg.arch == 'burgess' else larsen_encoder)(cfg.img_channels, out_dim)
+    enc = {'burgess': burgess_encoder, 'larsen': larsen_encoder}[cfg.arch](cfg.img_channels, out_dim)
     return init_weights(enc) if cfg.init == 'normal002' else enc
 
 def make_decoder(cfg: NetConfig) -> nn.Module:
     "Decoder of `cfg.arch` mapping (B,latent_dim) codes to (B,C,64,64) logits."
-    dec = (burgess_decoder if cfg.arch == 'burgess' else larsen_decoder)(cfg.latent_dim, cfg.img_channels)
+    dec = {'burgess': burgess_decoder, 'larsen': larsen_decoder}[cfg.arch](cfg.latent_dim, cfg.img_channels)
     return init_weights(dec) if cfg.init == 'normal002' else dec
 
 def make_discriminator(cfg: NetConfig) -> Discriminator:

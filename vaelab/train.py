@@ -4,45 +4,59 @@
 
 # %% ../nbs/03_train.ipynb #2e88a2f3
 from __future__ import annotations
-import importlib, json, math, os, random, time
+import importlib, json, math, os, random, signal, threading, time
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 import numpy as np
 import torch
 from torch import nn
 from tqdm.auto import tqdm
+from fastcore.basics import patch
 from .nets import Config
 from .data import ImageBatches
 
 # %% auto #0
-__all__ = ['MODELS', 'TrainConfig', 'dist_env', 'pick_device', 'seed_everything', 'register_model', 'import_path', 'class_path',
-           'model_class', 'NonFiniteLossError', 'check_finite', 'image_grid', 'plot_history', 'plot_images',
-           'shard_seed', 'init_distributed', 'allreduce_mean_', 'weights_digest', 'Trainer', 'load_run', 'fit_or_load']
+__all__ = ['MODELS', 'TrainConfig', 'dist_env', 'pick_device', 'seed_everything', 'runs_dir', 'model_device', 'evaluating',
+           'import_path', 'register_model', 'model_class', 'model_name', 'NonFiniteLossError', 'check_finite',
+           'image_grid', 'plot_history', 'plot_images', 'shard_seed', 'init_distributed', 'allreduce_mean_',
+           'weights_digest', 'Trainer', 'CheckpointError', 'load_checkpoint_file', 'tensorboard_writer',
+           'TrainingInterrupted', 'stop_flag', 'run_model_class', 'load_run', 'fit_or_load']
 
 # %% ../nbs/03_train.ipynb #50ec2219
 @dataclass
 class TrainConfig(Config):
     "How to train: budget, optimiser, device, precision, logging and checkpointing."
-    steps: int = 2000            # optimisation steps (one mini-batch each)
+    steps: int = 3000            # optimisation steps (one mini-batch each)
     batch_size: int = 64         # images per step
-    lr: float = 1e-3             # Adam learning rate (a model's `optim_config()` may override per group)
-    betas: tuple = (0.9, 0.999)  # Adam betas
-    seed: int = 0                # seeds batches and all training randomness
+    lr: float = 1e-3             # Adam learning rate
+    adam_betas: tuple = (0.9, 0.999)  # Adam's (beta1, beta2)
+    seed: int = 0                # seeds the initial weights, the batches and all training randomness
     device: str = 'auto'         # 'auto' (CUDA if present), 'cpu', 'cuda', 'cuda:1', ...
     amp: str = 'auto'            # 'auto' (bf16 on CUDA, off on CPU), 'bf16' or 'off'
     compile: bool = False        # wrap model.losses in torch.compile (pays off on long GPU runs)
     log_every: int = 0           # steps between host syncs of the logged terms (0: 1 on CPU, 100 on CUDA)
+    log: str = 'none'            # 'none' or 'tensorboard' (event files in the run folder's tensorboard/)
     ckpt_every: int = 1000       # steps between checkpoints (always one at the end)
     figure_every: int = 0        # steps between figure updates (0: only at the end)
     grad_clip: float = 0.0       # clip each group's gradient norm to this (0: off)
-    run_dir: str = ''            # run folder ('' : runs/<model>-<time>)
+    run_dir: str = ''            # run folder ('': $VAELAB_RUNS/<model>-<time>, default runs/)
     progress: bool = True        # show a tqdm progress bar
-    channels_last: bool = False  # NHWC memory layout for model and batches (faster convolutions on recent GPUs)
+    channels_last: bool = False  # NHWC memory layout for model and batches (faster convolutions, also on CPUs)
     def __post_init__(self):
-        self.betas = tuple(self.betas)
-        for k in ('steps', 'batch_size'):
+        self.adam_betas = tuple(self.adam_betas)
+        for k in ('steps', 'batch_size', 'ckpt_every'):
             if getattr(self, k) < 1: raise ValueError(f"{k} must be >= 1, got {getattr(self, k)}")
+        if self.lr <= 0: raise ValueError(f"lr must be > 0, got {self.lr}")
         if self.amp not in ('auto', 'bf16', 'off'): raise ValueError(f"amp must be 'auto', 'bf16' or 'off', got {self.amp!r}")
+        if self.log not in ('none', 'tensorboard'): raise ValueError(f"log must be 'none' or 'tensorboard', got {self.log!r}")
+
+# %% ../nbs/03_train.ipynb #06e561b9
+@patch(cls_method=True)
+def for_model(cls: TrainConfig, model, # a model class or instance (its `train_defaults` dict, if any)
+              **kw): # fields that override both
+    "A TrainConfig starting from the model's recommended `train_defaults`, then `kw`."
+    return cls.from_dict({**getattr(model, 'train_defaults', {}), **kw})
 
 # %% ../nbs/03_train.ipynb #af4bc958
 def dist_env() -> tuple:
@@ -59,39 +73,63 @@ def pick_device(pref: str = 'auto') -> torch.device:
         raise RuntimeError(f"device {pref!r} asked for, but torch.cuda.is_available() is False; use device='cpu'")
     return dev
 
-def seed_everything(seed: int):
+def seed_everything(seed: int): # any integer
     "Seed Python, NumPy and torch (CPU and CUDA) generators."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
 # %% ../nbs/03_train.ipynb #bccd2cbf
-MODELS = {'vae': 'vaelab.elbo:VAE', 'ae': 'vaelab.elbo:AE', 'beta_vae': 'vaelab.beta:BetaVAE',
-          'vqvae': 'vaelab.vq:VQVAE', 'dcgan': 'vaelab.vaegan:DCGAN', 'vaegan': 'vaelab.vaegan:VAEGAN'}
+def runs_dir() -> Path:
+    "Where run folders go: $VAELAB_RUNS, default ./runs (chapters share it, so later ones reuse earlier runs)."
+    return Path(os.environ.get('VAELAB_RUNS', 'runs'))
 
-def register_model(name: str, path: str):
-    "Register a model class under a short name (path 'module:Class')."
-    MODELS[name] = path
+def model_device(model: nn.Module) -> torch.device: # any module with parameters or buffers
+    "The device of a model's first parameter (or buffer; CPU if it has neither)."
+    t = next(model.parameters(), None)
+    if t is None: t = next(model.buffers(), None)
+    return t.device if t is not None else torch.device('cpu')
 
-def import_path(path: str):
+@contextmanager
+def evaluating(model: nn.Module): # the model to score
+    "Eval mode and no gradients inside the block; the model's previous train/eval mode is restored on exit."
+    was = model.training
+    model.eval()
+    try:
+        with torch.no_grad(): yield model
+    finally: model.train(was)
+
+# %% ../nbs/03_train.ipynb #493eea4f
+MODELS = {'ae': 'vaelab.elbo:AE', 'vae': 'vaelab.elbo:VAE', 'beta_vae': 'vaelab.beta:BetaVAE',
+          'vqvae': 'vaelab.vq:VQVAE', 'code_prior': 'vaelab.vq:CodePrior',
+          'dcgan': 'vaelab.vaegan:DCGAN', 'vaegan': 'vaelab.vaegan:VAEGAN'}
+
+def import_path(path: str): # 'package.module:Name'
     "Import 'package.module:Name' and return the object."
-    mod, _, name = path.partition(':')
+    mod, sep, name = path.partition(':')
+    if not sep: raise ValueError(f"expected 'module:Name', got {path!r}")
     return getattr(importlib.import_module(mod), name)
 
-def class_path(obj) -> str:
-    "The 'module:Name' path of an object's class (a class a notebook defines in `__main__` maps to its vaelab module)."
-    cls = obj if isinstance(obj, type) else type(obj)
-    if cls.__module__ == '__main__':   # e.g. chapter 4 running its own cells: name the exported twin instead
-        for path in MODELS.values():
-            mod = path.partition(':')[0]
-            try: twin = getattr(importlib.import_module(mod), cls.__qualname__, None)
-            except ImportError: continue
-            if isinstance(twin, type): return f"{mod}:{cls.__qualname__}"
-    return f"{cls.__module__}:{cls.__qualname__}"
+# %% ../nbs/03_train.ipynb #1d316c79
+def register_model(name: str, # the short name (`--model NAME`)
+                   cls): # the model class, or its 'module:Class' path
+    "Add a model class to the registry; it needs a `config_class` whose config builds on `NetConfig`."
+    path = cls if isinstance(cls, str) else f"{cls.__module__}:{cls.__qualname__}"
+    MODELS[name] = path
+    return cls
 
-def model_class(name: str):
-    "Model class from a short name in `MODELS` or a 'module:Class' path."
-    if name in MODELS: return import_path(MODELS[name])
-    if ':' in name: return import_path(name)
-    raise ValueError(f"unknown model {name!r}; known models are {sorted(MODELS)} (or give 'module:Class')")
+def model_class(name: str): # a key of `MODELS`
+    "The model class registered under `name`."
+    if name not in MODELS: raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
+    return import_path(MODELS[name])
+
+# %% ../nbs/03_train.ipynb #51a1c3fe
+def model_name(model) -> str: # a model, or a model class
+    "The registry name of a model's class (a class defined in a notebook counts as its exported twin)."
+    cls = model if isinstance(model, type) else type(model)
+    for name, path in MODELS.items():
+        mod, _, qual = path.partition(':')
+        if f"{cls.__module__}:{cls.__qualname__}" == path or (cls.__module__ == '__main__' and cls.__qualname__ == qual):
+            return name
+    raise ValueError(f"{cls.__qualname__} is not in the model registry; add it with register_model(name, {cls.__qualname__})")
 
 # %% ../nbs/03_train.ipynb #8b032fd7
 class NonFiniteLossError(RuntimeError):
@@ -169,59 +207,71 @@ def weights_digest(model: nn.Module) -> str:
 # %% ../nbs/03_train.ipynb #97c383bc
 class Trainer:
     "Train any model that follows the contract; writes a run folder (config, history, checkpoints, figures)."
-    def __init__(self, model: nn.Module, data, config: TrainConfig | None = None, callbacks=()):
-        self.config = cfg = config or TrainConfig()
+    def __init__(self, model: nn.Module, # a model following the contract (see above)
+                 data, # an `ImageBatches`, a Dataset, or images (N,C,H,W)
+                 config: TrainConfig | None = None, # how to train (default: `TrainConfig.for_model(model)`)
+                 callbacks=()): # functions f(trainer) called after every step
+        self.config = cfg = config or TrainConfig.for_model(model)
         self.device = pick_device(cfg.device)
         self.rank, self.world_size = init_distributed(self.device)
         self.model = model.to(self.device)
         if cfg.channels_last: self.model = self.model.to(memory_format=torch.channels_last)
-        self.data = data if isinstance(data, ImageBatches) else ImageBatches(data, cfg.batch_size, self.device, seed=cfg.seed)
-        desc = getattr(self.data, 'description', None)
-        if self.world_size > 1: self.data = self._shard(self.data)
-        elif hasattr(self.data, 'to') and getattr(self.data, 'device', None) != self.device: self.data = self.data.to(self.device)
-        if desc is not None: self.data.description = desc
+        self.data = self._batches(data)
         self.callbacks = list(callbacks)
-        name = type(model).__name__.lower()
-        self.run_dir = Path(cfg.run_dir or f"runs/{name}-{time.strftime('%Y%m%d-%H%M%S')}")
+        self.run_dir = Path(cfg.run_dir or runs_dir() / f"{type(model).__name__.lower()}-{time.strftime('%Y%m%d-%H%M%S')}")
         self.groups = model.param_groups() if hasattr(model, 'param_groups') else {'loss': list(model.parameters())}
         if self.world_size > 1: self._broadcast_weights()
-        self.opts = {g: self._make_opt(g, ps) for g, ps in self.groups.items()}
-        self.step, self.history = 0, {'step': []}
+        self.opts = {g: self._make_opt(ps) for g, ps in self.groups.items()}
+        self.step, self.history, self._stop, self._tb = 0, {'step': []}, None, None
         self.use_amp = self.device.type == 'cuda' and cfg.amp in ('auto', 'bf16') or cfg.amp == 'bf16'
         self._losses = self._compiled(model) if cfg.compile else model.losses
         self.log_every = cfg.log_every or (1 if self.device.type == 'cpu' else 100)
 
-    def _make_opt(self, group, params):
-        cfg, over = self.config, (self.model.optim_config() if hasattr(self.model, 'optim_config') else {}).get(group, {})
-        kw = dict(lr=over.get('lr', cfg.lr), betas=tuple(over.get('betas', cfg.betas)))
-        if self.device.type == 'cuda': kw['fused'] = True
-        return torch.optim.Adam(params, **kw)
-
-    def _compiled(self, model):
-        "torch.compile of model.losses; several groups take several autograd.grad's of one graph, so no donated buffers."
-        if len(self.groups) > 1:
-            import torch._functorch.config as fc
-            if hasattr(fc, 'donated_buffer'): fc.donated_buffer = False
-        return torch.compile(model.losses)
-
-    def _shard(self, data):
-        "This process's batch stream under torchrun: batch_size / world_size images, seeded by (seed, rank)."
-        B, N = self.config.batch_size, self.world_size
-        if B % N: raise ValueError(f"batch_size {B} must be divisible by the number of processes {N} (each draws B/N images)")
-        src = data.data if getattr(data, 'data', None) is not None else data.source   # reuse images already on the device
-        return ImageBatches(src, B // N, self.device, seed=shard_seed(data.seed, self.rank), scale=data.scale)
-
-    def _broadcast_weights(self):
-        "Start every process from rank 0's parameters and buffers."
-        import torch.distributed as dist
-        with torch.no_grad():
-            for t in list(self.model.parameters()) + list(self.model.buffers()): dist.broadcast(t.data, 0)
-
-# %% ../nbs/03_train.ipynb #b0ab65ca
-from fastcore.basics import patch
+# %% ../nbs/03_train.ipynb #0d187ef2
+@patch
+def _batches(self: Trainer, data):
+    "The training batch stream on the training device (this process's shard under torchrun)."
+    batches = data if isinstance(data, ImageBatches) else ImageBatches(data, self.config.batch_size, self.device, seed=self.config.seed)
+    desc = getattr(batches, 'description', None) or getattr(data, 'description', None)
+    if self.world_size > 1: batches = self._shard(batches)
+    elif batches.device != self.device: batches = batches.to(self.device)
+    if desc is not None: batches.description = desc
+    return batches
 
 @patch
-def train_step(self: Trainer, step: int) -> dict:
+def _make_opt(self: Trainer, params):
+    "Adam over one parameter group (fused on CUDA: one kernel for all parameters)."
+    kw = dict(lr=self.config.lr, betas=tuple(self.config.adam_betas))
+    if self.device.type == 'cuda': kw['fused'] = True
+    return torch.optim.Adam(params, **kw)
+
+# %% ../nbs/03_train.ipynb #e2792626
+@patch
+def _compiled(self: Trainer, model):
+    "torch.compile of model.losses; several groups take several autograd.grad's of one graph, so no donated buffers."
+    if len(self.groups) > 1:
+        import torch._functorch.config as fc
+        if hasattr(fc, 'donated_buffer'): fc.donated_buffer = False
+    return torch.compile(model.losses)
+
+@patch
+def _shard(self: Trainer, data):
+    "This process's batch stream under torchrun: batch_size / world_size images, seeded by (seed, rank)."
+    B, N = self.config.batch_size, self.world_size
+    if B % N: raise ValueError(f"batch_size {B} must be divisible by the number of processes {N} (each draws B/N images)")
+    src = data.data if getattr(data, 'data', None) is not None else data.source   # reuse images already on the device
+    return ImageBatches(src, B // N, self.device, seed=shard_seed(data.seed, self.rank), scale=data.scale)
+
+@patch
+def _broadcast_weights(self: Trainer):
+    "Start every process from rank 0's parameters and buffers."
+    import torch.distributed as dist
+    with torch.no_grad():
+        for t in list(self.model.parameters()) + list(self.model.buffers()): dist.broadcast(t.data, 0)
+
+# %% ../nbs/03_train.ipynb #b0ab65ca
+@patch
+def train_step(self: Trainer, step: int): # 0-based index of this step: picks the batch and the schedules' t
     "Forward, per-group gradients and optimiser steps for one batch; returns the detached logged terms."
     x = self.data.batches(step)
     if self.config.channels_last: x = x.contiguous(memory_format=torch.channels_last)
@@ -229,19 +279,24 @@ def train_step(self: Trainer, step: int) -> dict:
         L = self._losses(x, step)
     missing = [g for g in self.groups if g not in L]
     if missing: raise KeyError(f"model.losses() must return a loss for each parameter group {list(self.groups)}; missing {missing}")
-    if len(self.groups) == 1:
-        (g, params), = self.groups.items()
-        self.opts[g].zero_grad(set_to_none=True); L[g].backward()
-        grads = {g: None}
-    else:
-        grads = {g: torch.autograd.grad(L[g], ps, retain_graph=True, allow_unused=True) for g, ps in self.groups.items()}
-        for g, ps in self.groups.items():
-            for p, gr in zip(ps, grads[g]): p.grad = gr
+    self._set_grads(L)
     if self.world_size > 1: self._average_across_processes()
     for g, ps in self.groups.items():
         if self.config.grad_clip > 0: torch.nn.utils.clip_grad_norm_(ps, self.config.grad_clip)
         self.opts[g].step()
     return {k: v.detach().float() for k, v in L.items() if torch.is_tensor(v) and v.ndim == 0}
+
+# %% ../nbs/03_train.ipynb #5af3edea
+@patch
+def _set_grads(self: Trainer, L: dict):
+    "p.grad = d L[group] / d p for every group's parameters p, all from the same forward pass."
+    if len(self.groups) == 1:
+        (g, params), = self.groups.items()
+        self.opts[g].zero_grad(set_to_none=True); L[g].backward()
+        return
+    grads = {g: torch.autograd.grad(L[g], ps, retain_graph=True, allow_unused=True) for g, ps in self.groups.items()}
+    for g, ps in self.groups.items():
+        for p, gr in zip(ps, grads[g]): p.grad = gr
 
 # %% ../nbs/03_train.ipynb #ad7dc350
 @patch
@@ -255,32 +310,50 @@ def _average_across_processes(self: Trainer):
     with torch.no_grad(): allreduce_mean_(bufs, self.world_size)
 
 # %% ../nbs/03_train.ipynb #a49389da
+class CheckpointError(ValueError):
+    "A checkpoint that cannot be loaded (damaged, or holding more than tensors and plain containers)."
+
+def load_checkpoint_file(path, # a checkpoint written by `Trainer.save_checkpoint`
+                         map_location='cpu'): # where to put its tensors
+    "torch.load with weights_only=True; a clear CheckpointError (path + remedy) when the file is unsafe or damaged."
+    import pickle, zipfile
+    path = Path(path)
+    if not path.is_file(): raise CheckpointError(f"no checkpoint at {path}")
+    damaged = lambda why: CheckpointError(f"{path} is damaged ({why}); delete it to start the run afresh, or restore it from a copy")
+    if not zipfile.is_zipfile(path): raise damaged("not a PyTorch checkpoint archive")
+    try: return torch.load(path, map_location=map_location, weights_only=True)
+    except pickle.UnpicklingError as e:
+        raise CheckpointError(f"{path} holds Python objects other than tensors and plain containers; refusing to load it, "
+                              "because unpickling them could run code. Only a checkpoint written by vaelab can be loaded.") from e
+    except (RuntimeError, EOFError, zipfile.BadZipFile, OSError) as e: raise damaged(str(e).splitlines()[0]) from e
+
+# %% ../nbs/03_train.ipynb #e6cf9330
 @patch
 def state_dict(self: Trainer) -> dict:
-    "Everything needed to resume: model, optimisers, step, history, RNG states."
+    "Everything needed to resume: model, optimisers, step, history, RNG states (tensors and plain containers)."
     return {'model': self.model.state_dict(), 'opts': {g: o.state_dict() for g, o in self.opts.items()},
             'step': self.step, 'history': self.history, 'rng_cpu': self._rng_cpu,
             'rng_cuda': self._rng_cuda, 'config': self.config.to_dict()}
 
 @patch
-def save_checkpoint(self: Trainer, gather: bool = True):
+def save_checkpoint(self: Trainer, gather: bool = True): # under torchrun: collect every rank's RNG state (a collective)
     "Write run_dir/checkpoints/last.pt atomically (under torchrun: rank 0 writes, with every rank's RNG states)."
     state = self.state_dict()
-    if self.world_size > 1 and gather:        # a collective: every rank must call it
+    if self.world_size > 1 and gather:
         import torch.distributed as dist
         rngs = [None] * self.world_size
         dist.all_gather_object(rngs, (self._rng_cpu, self._rng_cuda))
         state['rng_ranks'] = rngs
     if self.rank != 0: return
     d = self.run_dir / 'checkpoints'; d.mkdir(parents=True, exist_ok=True)
-    tmp = d / 'last.pt.tmp'
-    torch.save(state, tmp); os.replace(tmp, d / 'last.pt')
+    torch.save(state, d / 'last.pt.tmp'); os.replace(d / 'last.pt.tmp', d / 'last.pt')
     (self.run_dir / 'history.json').write_text(json.dumps(self.history))
 
+# %% ../nbs/03_train.ipynb #6a0e90dc
 @patch
-def load_checkpoint(self: Trainer, path=None):
-    "Restore model, optimisers, step, history and RNG states from a checkpoint (default: run_dir's last.pt)."
-    ck = torch.load(path or self.run_dir / 'checkpoints' / 'last.pt', map_location=self.device, weights_only=False)
+def load_checkpoint(self: Trainer, path=None): # default: run_dir's checkpoints/last.pt
+    "Restore model, optimisers, step, history and RNG states from a checkpoint."
+    ck = load_checkpoint_file(path or self.run_dir / 'checkpoints' / 'last.pt', self.device)
     self.model.load_state_dict(ck['model'])
     for g, o in self.opts.items(): o.load_state_dict(ck['opts'][g])
     self.step, self.history = ck['step'], ck['history']
@@ -292,33 +365,53 @@ def load_checkpoint(self: Trainer, path=None):
 
 # %% ../nbs/03_train.ipynb #61f4327e
 @patch
-def write_config(self: Trainer):
-    "config.json: model class and config, training config, data description."
-    self.run_dir.mkdir(parents=True, exist_ok=True)
-    cfg = {'model': class_path(self.model), 'model_config_class': class_path(self.model.config),
-           'model_config': self.model.config.to_dict(), 'train': self.config.to_dict(),
-           'data': getattr(self.data, 'description', type(self.data).__name__)}
-    (self.run_dir / 'config.json').write_text(json.dumps(cfg, indent=2))
+def run_config(self: Trainer) -> dict:
+    "The run's config.json: registry name, model config, training config, data spec (what `--config` reads)."
+    from vaelab import __version__
+    return {'model': model_name(self.model), 'data': getattr(self.data, 'description', 'tensor'),
+            'model_config': self.model.config.to_dict(), 'train': self.config.to_dict(), 'vaelab_version': __version__}
 
 @patch
-def write_figures(self: Trainer, n: int = 8):
-    "loss_curves.png, reconstructions.png (models with an encoder) and samples.png in the run folder (fixed batch and noise)."
-    m, was_training = self.model, self.model.training
-    m.eval()
-    try:
+def write_config(self: Trainer):
+    "Write run_dir/config.json."
+    self.run_dir.mkdir(parents=True, exist_ok=True)
+    (self.run_dir / 'config.json').write_text(json.dumps(self.run_config(), indent=2))
+
+# %% ../nbs/03_train.ipynb #d6511074
+@patch
+def figures(self: Trainer, n: int = 8): # images per row
+    "{'reconstructions': Figure (models with an encoder), 'samples': Figure} of a fixed batch and fixed noise."
+    m, out = self.model, {}
+    with evaluating(m):
         x = self.data.batches(0)[:n]
         g = torch.Generator(self.device).manual_seed(self.config.seed)   # own generator: figures never touch training RNG
         if getattr(m, 'has_encoder', True):     # a GAN has no encoder, so nothing to reconstruct
-            rows = {'originals': x, 'reconstructions': m.reconstruct(x)}
-            plot_images(rows, n).savefig(self.run_dir / 'reconstructions.png', dpi=80)
-        plot_images({'samples': m.sample(2 * n, generator=g)}, 2 * n).savefig(self.run_dir / 'samples.png', dpi=80)
-        if self.history['step']: plot_history(self.history).savefig(self.run_dir / 'loss_curves.png', dpi=80)
-    finally: m.train(was_training)
+            out['reconstructions'] = plot_images({'originals': x, 'reconstructions': m.reconstruct(x)}, n)
+        out['samples'] = plot_images({'samples': m.sample(2 * n, generator=g)}, 2 * n)
+    return out
+
+# %% ../nbs/03_train.ipynb #acf0cafb
+@patch
+def write_figures(self: Trainer):
+    "reconstructions.png, samples.png and loss_curves.png in the run folder (and as TensorBoard images)."
+    for name, fig in self.figures().items():
+        fig.savefig(self.run_dir / f'{name}.png', dpi=80)
+        if self._tb is not None: self._tb.add_figure(name, fig, self.step)
+    if self.history['step']: plot_history(self.history).savefig(self.run_dir / 'loss_curves.png', dpi=80)
+    if self._tb is not None: self._tb.flush()
 
 # %% ../nbs/03_train.ipynb #841e3522
+def tensorboard_writer(log_dir): # folder of the event files
+    "A `torch.utils.tensorboard.SummaryWriter` on `log_dir`, or an ImportError saying how to install tensorboard."
+    try: from torch.utils.tensorboard import SummaryWriter
+    except ImportError as e:
+        raise ImportError("log='tensorboard' needs the tensorboard package: pip install tensorboard") from e
+    return SummaryWriter(str(log_dir))
+
+# %% ../nbs/03_train.ipynb #a4ac5128
 @patch
 def _flush(self: Trainer, buf, steps, names):
-    "Move buffered terms to the host, check them, append to the history."
+    "Move buffered terms to the host, check them, append to the history (and TensorBoard)."
     if not buf: return
     vals = torch.stack(buf)
     if self.world_size > 1: allreduce_mean_([vals], self.world_size)   # log the whole batch's mean, on every rank
@@ -326,43 +419,108 @@ def _flush(self: Trainer, buf, steps, names):
     check_finite(names, vals, steps, f" (run folder {self.run_dir}; the last good checkpoint is kept there)")
     self.history['step'] += list(steps)
     for j, k in enumerate(names): self.history.setdefault(k, []).extend(vals[:, j].tolist())
+    if self._tb is not None:
+        for i, t in enumerate(steps):
+            for j, k in enumerate(names): self._tb.add_scalar(k, vals[i, j].item(), t)
     buf.clear(); steps.clear()
 
+# %% ../nbs/03_train.ipynb #67989885
+class TrainingInterrupted(KeyboardInterrupt):
+    "Training stopped by Ctrl-C or SIGTERM after saving a checkpoint at the last completed step."
+    def __init__(self, signum: int, step: int, path):
+        self.signum, self.step, self.path = signum, step, Path(path)
+        super().__init__(f"{signal.Signals(signum).name} at step {step}; checkpoint saved to {self.path}")
+
+@contextmanager
+def stop_flag(trainer: Trainer): # its `_stop` attribute becomes the number of the signal received
+    "Inside the block, SIGINT and SIGTERM set `trainer._stop` instead of killing the process (main thread only)."
+    if threading.current_thread() is not threading.main_thread(): yield; return
+    def handler(signum, frame):
+        if trainer._stop == signal.SIGINT and signum == signal.SIGINT: raise KeyboardInterrupt   # second Ctrl-C
+        trainer._stop = signum
+    old = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try: yield
+    finally:
+        for s, h in old.items(): signal.signal(s, h)
+
+# %% ../nbs/03_train.ipynb #c85feb5c
 @patch
-def fit(self: Trainer, resume: bool = False) -> dict:
-    "Train to `config.steps`; resume=True continues from run_dir's last checkpoint if there is one."
-    cfg = self.config
+def _should_stop(self: Trainer, synced: bool) -> bool: # synced: this step is a host-sync point
+    "Whether a signal asked to stop (under torchrun: if any rank got one, decided at host-sync points only)."
+    if self.world_size == 1: return self._stop is not None
+    if not synced: return False
+    import torch.distributed as dist
+    flag = torch.tensor([float(self._stop or 0)], device=self.device)
+    dist.all_reduce(flag, op=dist.ReduceOp.MAX)
+    self._stop = int(flag.item()) or None
+    return self._stop is not None
+
+# %% ../nbs/03_train.ipynb #07b4e6b3
+@patch
+def _record_rng(self: Trainer):
+    "Remember the RNG states at a step boundary (what a checkpoint stores)."
+    self._rng_cpu = torch.get_rng_state()
+    self._rng_cuda = torch.cuda.get_rng_state(self.device) if self.device.type == 'cuda' else None
+
+@patch
+def _start(self: Trainer, resume: bool):
+    "Load the last checkpoint (resume) or seed everything; write config.json; open TensorBoard."
     if resume and (self.run_dir / 'checkpoints' / 'last.pt').exists(): self.load_checkpoint()
-    else: seed_everything(cfg.seed if self.world_size == 1 else shard_seed(cfg.seed, self.rank))
-    if self.rank == 0: self.write_config()
-    self.model.train()
+    else: seed_everything(self.config.seed if self.world_size == 1 else shard_seed(self.config.seed, self.rank))
+    if self.rank == 0:
+        self.write_config()
+        if self.config.log == 'tensorboard': self._tb = tensorboard_writer(self.run_dir / 'tensorboard')
+    self.model.train(); self._stop = None
+
+# %% ../nbs/03_train.ipynb #f983d422
+@patch
+def _after_step(self: Trainer, buf, steps, names):
+    "Flush the logged terms, checkpoint, draw figures and run callbacks when their step comes."
+    cfg, last = self.config, self.step == self.config.steps
+    synced = self.step % self.log_every == 0 or self.step % cfg.ckpt_every == 0 or last
+    if synced: self._flush(buf, steps, names)
+    self._record_rng()
+    stop = self._should_stop(synced)
+    if self.step % cfg.ckpt_every == 0 or last or stop: self.save_checkpoint()
+    if stop: raise TrainingInterrupted(self._stop, self.step, self.run_dir / 'checkpoints' / 'last.pt')
+    if cfg.figure_every and self.step % cfg.figure_every == 0 and self.rank == 0: self.write_figures()
+    for cb in self.callbacks: cb(self)
+
+# %% ../nbs/03_train.ipynb #013c6cb1
+@patch
+def fit(self: Trainer, resume: bool = False): # continue from run_dir's last checkpoint if there is one
+    "Train to `config.steps` -> the history {'step': [...], term: [...]} (see the glossary above)."
+    self._start(resume)
     buf, steps, names = [], [], None
-    bar = tqdm(total=cfg.steps, initial=self.step, disable=not cfg.progress or self.rank != 0, desc=type(self.model).__name__)
+    bar = tqdm(total=self.config.steps, initial=self.step, disable=not self.config.progress or self.rank != 0, desc=type(self.model).__name__)
     try:
-        while self.step < cfg.steps:
-            self._rng_cpu = torch.get_rng_state()
-            self._rng_cuda = torch.cuda.get_rng_state() if self.device.type == 'cuda' else None
-            logs = self.train_step(self.step + 1)
-            self.step += 1; bar.update(1)
-            names = names or list(logs)
-            buf.append(torch.stack([logs[k] for k in names])); steps.append(self.step)
-            last = self.step == cfg.steps
-            if self.step % self.log_every == 0 or self.step % cfg.ckpt_every == 0 or last:
-                self._flush(buf, steps, names)
-                bar.set_postfix({k: f"{self.history[k][-1]:.4g}" for k in names[:4]}, refresh=False)
-            self._rng_cpu = torch.get_rng_state()
-            self._rng_cuda = torch.cuda.get_rng_state() if self.device.type == 'cuda' else None
-            if self.step % cfg.ckpt_every == 0 or last: self.save_checkpoint()
-            if cfg.figure_every and self.step % cfg.figure_every == 0 and self.rank == 0: self.write_figures()
-            for cb in self.callbacks: cb(self)
+        with stop_flag(self):
+            while self.step < self.config.steps:
+                self._record_rng()
+                logs = self.train_step(self.step)
+                self.step += 1; bar.update(1)
+                names = names or list(logs)
+                buf.append(torch.stack([logs[k] for k in names])); steps.append(self.step)
+                self._after_step(buf, steps, names)
+    except TrainingInterrupted as e:
+        if self.rank == 0: print(f"stopped by {e}; fit(resume=True) / --resume continues")
+        raise
     except KeyboardInterrupt:
-        self._flush(buf, steps, names or [])
-        self.save_checkpoint(gather=False)
+        self._flush(buf, steps, names or []); self.save_checkpoint(gather=False)
         if self.rank == 0: print(f"interrupted at step {self.step}; saved {self.run_dir/'checkpoints'/'last.pt'} — fit(resume=True) continues")
         raise
-    finally: bar.close()
+    finally:
+        bar.close()
+        if self._tb is not None: self._tb.flush()
+    return self._finish()
+
+# %% ../nbs/03_train.ipynb #bfcbce09
+@patch
+def _finish(self: Trainer) -> dict:
+    "After the last step: compare the replicas under torchrun, write the figures, close TensorBoard."
     if self.world_size > 1: self._check_replicas()
     if self.rank == 0: self.write_figures()
+    if self._tb is not None: self._tb.close(); self._tb = None
     return self.history
 
 @patch
@@ -378,22 +536,39 @@ def _check_replicas(self: Trainer):
     if len(set(digests)) > 1: raise RuntimeError(f"the {self.world_size} copies of the model diverged: digests {digests}")
 
 # %% ../nbs/03_train.ipynb #63d6cff8
-def load_run(run_dir, device: str = 'cpu'):
-    "Rebuild the model of a run folder with its last weights -> (model, history)."
+def run_model_class(cfg: dict, # a run's config.json
+                    trust_code: bool = False): # allow a 'module:Class' outside the registry (imports its code)
+    "The model class a run's config names: a registry name, a registered class's path, or (trusted) any path."
+    name = cfg.get('model', '')
+    if name in MODELS: return model_class(name)
+    if name in MODELS.values(): return import_path(name)
+    if trust_code and ':' in name: return import_path(name)
+    raise ValueError(f"config.json names the model {name!r}, which is not in vaelab's registry {sorted(MODELS)}; "
+                     "load it with trust_code=True (CLI: --trust-code) only if you trust the run's author, since that imports its code")
+
+# %% ../nbs/03_train.ipynb #9fd48cdf
+def load_run(run_dir, # a run folder (config.json + checkpoints/last.pt)
+             device: str = 'cpu', # where to put the model
+             trust_code: bool = False): # allow model classes outside the registry (imports their code)
+    "Rebuild the model of a run folder with its last weights -> (model in eval mode, history)."
     run_dir = Path(run_dir)
-    if not (run_dir / 'config.json').exists(): raise FileNotFoundError(f"{run_dir} is not a run folder (no config.json)")
+    if not (run_dir / 'config.json').is_file(): raise FileNotFoundError(f"{run_dir} is not a run folder (no config.json)")
     cfg = json.loads((run_dir / 'config.json').read_text())
-    mcfg = import_path(cfg['model_config_class']).from_dict(cfg['model_config'])
-    model = import_path(cfg['model'])(mcfg)
+    cls = run_model_class(cfg, trust_code)
+    model = cls(cls.config_class.from_dict(cfg['model_config']))
     ck = run_dir / 'checkpoints' / 'last.pt'
-    if ck.exists(): model.load_state_dict(torch.load(ck, map_location=device, weights_only=False)['model'])
+    if ck.exists(): model.load_state_dict(load_checkpoint_file(ck, device)['model'])
     hist = json.loads((run_dir / 'history.json').read_text()) if (run_dir / 'history.json').exists() else {}
     return model.to(device).eval(), hist
 
-def fit_or_load(model: nn.Module, data, config: TrainConfig, callbacks=()):
+# %% ../nbs/03_train.ipynb #3d1fd47a
+def fit_or_load(model: nn.Module, # a fresh model (trained only if its run is not finished)
+                data, # training data, as for `Trainer`
+                config: TrainConfig, # with a `run_dir`: a finished run there is loaded, not retrained
+                callbacks=()): # as for `Trainer`
     "Load the run in config.run_dir if it finished, else train (resuming if a checkpoint exists) -> (model, history)."
     ck = Path(config.run_dir) / 'checkpoints' / 'last.pt'
-    if config.run_dir and ck.exists() and torch.load(ck, map_location='cpu', weights_only=False)['step'] >= config.steps:
+    if config.run_dir and ck.exists() and load_checkpoint_file(ck)['step'] >= config.steps:
         return load_run(config.run_dir, device=str(pick_device(config.device)))
     t = Trainer(model, data, config, callbacks)
     return t.model.eval(), t.fit(resume=True)

@@ -4,15 +4,14 @@
 
 # %% ../nbs/10_bayesopt.ipynb #269923e8
 from __future__ import annotations
-import argparse, inspect, json, math, os, time, warnings
+import inspect, json, math, os, time, warnings
 from pathlib import Path
 import numpy as np
 from scipy.stats import norm
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['check_bounds', 'make_gp', 'expected_improvement', 'BayesOpt', 'plot_search', 'heldout_neg_elbo',
-           'dsprites_beta_objective', 'vaegan_fid_objective', 'vaegan_fid_ready', 'tune_parser', 'main']
+__all__ = ['check_bounds', 'make_gp', 'expected_improvement', 'BayesOpt', 'plot_search']
 
 # %% ../nbs/10_bayesopt.ipynb #4c8166c5
 def check_bounds(bounds # a pair (low, high) of finite numbers with low < high
@@ -265,147 +264,3 @@ def plot_search(bo:BayesOpt, # a search with at least one successful point
     axes[1].plot(x, bo.acquisition(x), 'C2'); axes[1].axvline(nxt, color='C1', ls='--', label=f'next: {nxt:.2f}')
     axes[1].set_ylabel('EI'); axes[1].set_xlabel('x'); axes[1].legend(fontsize=8)
     return axes
-
-# %% ../nbs/10_bayesopt.ipynb #dac612f3
-def heldout_neg_elbo(model, # a VAE-like model whose `losses(x)` returns 'elbo' (per-image mean, nats)
-                     x, # held-out images (N,C,H,W) float in [0,1]
-                     batch_size:int=256, # images per forward pass
-                     seed:int=0, # seed of the posterior samples
-                    ) -> float:
-    "Mean −ELBO (reconstruction NLL + KL, weight 1) of `model` on x, nats per image."
-    import torch
-    dev = next(model.parameters()).device
-    model.eval(); total = 0.0
-    with torch.no_grad(), torch.random.fork_rng(devices=[dev] if dev.type == 'cuda' else []):
-        torch.manual_seed(seed)
-        for i in range(0, len(x), batch_size):
-            xb = x[i:i + batch_size].to(dev)
-            total += -float(model.losses(xb)['elbo']) * len(xb)   # batch mean -> batch sum
-    return total / len(x)
-
-# %% ../nbs/10_bayesopt.ipynb #6909737a
-_DSPRITES_CACHE = {}
-def _dsprites_subset(n, seed):
-    from vaelab.data import small_dsprites
-    if (n, seed) not in _DSPRITES_CACHE: _DSPRITES_CACHE[(n, seed)] = small_dsprites(n, seed=seed)
-    return _DSPRITES_CACHE[(n, seed)]
-
-def dsprites_beta_objective(beta:float, # KL weight β of the β-VAE, > 0
-                            run_dir=None, # run folder (checkpoints, figures); None: a temporary folder
-                            steps:int=1500, # training steps
-                            batch_size:int=64, # images per step
-                            latent_dim:int=10, # size of z
-                            lr:float=1e-3, # Adam learning rate
-                            n_train:int=8192, # training images (a fixed random dSprites subset)
-                            n_val:int=1024, # held-out images (another random subset)
-                            seed:int=0, # seeds the data subsets, the initialisation and the batches
-                            device:str='auto', # training device
-                           ) -> float:
-    "Train a β-VAE on dSprites; return its held-out −ELBO (β = 1, nats per image), NaN if training diverged."
-    import tempfile, torch
-    from vaelab.elbo import VAE, VAEConfig
-    from vaelab.train import TrainConfig, fit_or_load, NonFiniteLossError
-    beta = float(beta)
-    if not beta > 0: raise ValueError(f"beta must be > 0, got {beta}")
-    with tempfile.TemporaryDirectory() as tmp:
-        rd = Path(tmp)/'run' if run_dir is None else Path(run_dir)
-        cfg = TrainConfig(steps=steps, batch_size=batch_size, lr=lr, seed=seed, device=device, run_dir=str(rd),
-                          ckpt_every=max(1, steps // 4), progress=False)
-        torch.manual_seed(seed)
-        model = VAE(VAEConfig(latent_dim=latent_dim, beta=beta))
-        try: model, _ = fit_or_load(model, _dsprites_subset(n_train, seed), cfg)
-        except NonFiniteLossError as e:
-            warnings.warn(f"β = {beta:g}: training diverged ({e})"); return float('nan')
-        value = heldout_neg_elbo(model, _dsprites_subset(n_val, seed + 1), seed=seed)
-        (rd/'objective.json').write_text(json.dumps(dict(beta=beta, heldout_neg_elbo=value)))
-    return value
-
-# %% ../nbs/10_bayesopt.ipynb #1d609398
-def vaegan_fid_objective(beta:float, # β of the β-VAE-GAN (KL weight in the encoder loss)
-                         run_dir=None, # run folder; None: runs/vaegan-beta<β>
-                         steps:int=30_000, # training steps (≈10 CelebA epochs at batch 64)
-                         n_samples:int=1000, # generated (and real test) images for FID
-                         celeba_root=None, # CelebA folder or cache (default $VAELAB_CELEBA or 'data/celeba')
-                         latent_dim:int=128, # the report's M
-                         batch_size:int=64, # images per step
-                         seed:int=0, device:str='auto') -> float:
-    "Train a β-VAE-GAN on CelebA 64×64; return the FID of `n_samples` samples against test images (NaN if diverged)."
-    import torch
-    from vaelab.data import ImageBatches, celeba64
-    from vaelab.evaluate import fid
-    from vaelab.vaegan import VAEGAN, VAEGANConfig
-    from vaelab.train import TrainConfig, fit_or_load, pick_device, NonFiniteLossError
-    root = celeba_root or os.environ.get('VAELAB_CELEBA', 'data/celeba')
-    dev = pick_device(device)
-    cfg = TrainConfig(steps=steps, batch_size=batch_size, seed=seed, device=str(dev), progress=False,
-                      run_dir=str(run_dir or Path('runs')/f'vaegan-beta{float(beta):g}'))
-    train = ImageBatches(torch.from_numpy(np.asarray(celeba64(root, 'train'))), batch_size, dev, seed=seed, scale=255)
-    torch.manual_seed(seed)
-    model = VAEGAN(VAEGANConfig(arch='larsen', img_channels=3, latent_dim=latent_dim, beta=float(beta)))
-    try: model, _ = fit_or_load(model, train, cfg)
-    except NonFiniteLossError: return float('nan')
-    real = torch.from_numpy(np.asarray(celeba64(root, 'test')[:n_samples])).float().div(255).to(dev)
-    gen = torch.Generator(device=dev).manual_seed(seed)
-    with torch.no_grad(): fake = model.sample(n_samples, generator=gen)
-    return float(fid(real, fake))
-
-def vaegan_fid_ready(celeba_root=None) -> str:
-    "'' if the β-VAE-GAN/FID search can run here, else what is missing."
-    import importlib, importlib.util, torch
-    need = {'vaelab.vaegan': ('VAEGAN', 'VAEGANConfig'), 'vaelab.evaluate': ('fid', 'checkpoint_path', 'FID_WEIGHTS'),
-            'vaelab.data': ('celeba64', 'ImageBatches')}
-    missing = []
-    for mod, names in need.items():
-        if importlib.util.find_spec(mod) is None: missing.append(mod); continue
-        m = importlib.import_module(mod)
-        missing += [f'{mod}.{n}' for n in names if not hasattr(m, n)]
-    if not torch.cuda.is_available(): missing.append('a CUDA GPU')
-    if importlib.util.find_spec('pytorch_fid') is None: missing.append('the package pytorch-fid')
-    if missing: return ', '.join(missing)
-    ev = importlib.import_module('vaelab.evaluate')
-    if not ev.checkpoint_path(ev.FID_WEIGHTS).is_file(): missing.append(f'the Inception weights {ev.FID_WEIGHTS}')
-    try: importlib.import_module('vaelab.data').celeba64(celeba_root or os.environ.get('VAELAB_CELEBA', 'data/celeba'), 'test')
-    except Exception as e: missing.append(f'CelebA ({type(e).__name__}: {e})')
-    return ', '.join(missing)
-
-# %% ../nbs/10_bayesopt.ipynb #1812e11f
-def tune_parser():
-    "The argument parser of `vaelab tune`."
-    p = argparse.ArgumentParser(prog='vaelab tune', description='Minimise an objective of one bounded variable (β by default) '
-                                'with a Gaussian process and expected improvement; resumable.')
-    p.add_argument('--search-dir', required=True, help='folder of search.json and the run folders (rerun to resume)')
-    p.add_argument('--objective', default='vaelab.tune:dsprites_beta_objective', help="'module:function', f(x[, run_dir]) -> float")
-    p.add_argument('--bounds', type=float, nargs=2, metavar=('LOW', 'HIGH'), help='search interval (taken from search.json when resuming)')
-    p.add_argument('--n-iter', type=int, default=8, help='total number of points in the search')
-    p.add_argument('--n-init', type=int, default=3, help='evenly spaced points before the GP takes over')
-    p.add_argument('--sigma-f', type=float, help='fixed kernel amplitude (with --length-scale); default: fitted')
-    p.add_argument('--length-scale', type=float, help='fixed RBF length scale (with --sigma-f)')
-    p.add_argument('--noise', type=float, default=1e-6, help='observation-noise variance (sklearn alpha)')
-    p.add_argument('--xi', type=float, default=0.0, help='EI margin')
-    p.add_argument('--set', nargs='*', default=[], metavar='KEY=VALUE', help='keyword arguments of the objective (JSON values)')
-    return p
-
-def _objective_from(spec, settings):
-    import importlib, functools
-    mod, sep, name = spec.partition(':')
-    if not sep: raise ValueError(f"--objective must look like 'module:function', got {spec!r}")
-    f = getattr(importlib.import_module(mod), name)
-    kw = {}
-    for item in settings:
-        k, sep, v = item.partition('=')
-        if not sep: raise ValueError(f"--set expects KEY=VALUE, got {item!r}")
-        try: kw[k] = json.loads(v)
-        except json.JSONDecodeError: kw[k] = v
-    return functools.partial(f, **kw) if kw else f
-
-def main(argv=None):
-    "Entry point of `vaelab tune`; returns the `BayesOpt` after the search."
-    a = tune_parser().parse_args(argv)
-    bo = BayesOpt(a.bounds, sigma_f=a.sigma_f, length_scale=a.length_scale, noise=a.noise, xi=a.xi,
-                  n_init=a.n_init, path=a.search_dir)
-    best = bo.run(_objective_from(a.objective, a.set), n_iter=a.n_iter)
-    for i, r in enumerate(bo.records):
-        y = f"{r['y']:.6g}" if r['y'] is not None else r['status']
-        print(f"{i:3d}  x={r['x']:.6g}  objective={y}  {r['run_dir'] or ''}")
-    print(f"best: x={best[0]:.6g}  objective={best[1]:.6g}  ({bo.path/'search.json'})")
-    return bo

@@ -9,14 +9,16 @@ from dataclasses import dataclass
 import torch
 from torch import nn
 import torch.nn.functional as F
+from typing import ClassVar
+from fastcore.basics import patch
 from .nets import Config, NetConfig, make_encoder, make_decoder, make_discriminator, init_weights, count_params
 from .elbo import VAE, reparameterize, gaussian_kl
 from .data import check_images
 
 # %% auto #0
-__all__ = ['gan_targets', 'gan_d_loss', 'gan_g_loss', 'd_collapse', 'dcgan_generator', 'dcgan_discriminator', 'DCGANConfig',
-           'AdversarialMixin', 'DCGAN', 'feature_nll', 'vaegan_network_losses', 'VAEGANConfig', 'VAEGAN',
-           'own_loss_grads']
+__all__ = ['GAN_TRAIN_DEFAULTS', 'gan_targets', 'gan_d_loss', 'gan_g_loss', 'd_collapse', 'dcgan_generator',
+           'dcgan_discriminator', 'GANConfig', 'DCGANConfig', 'AdversarialMixin', 'DCGAN', 'feature_nll',
+           'vaegan_network_losses', 'VAEGANConfig', 'VAEGAN', 'own_loss_grads']
 
 # %% ../nbs/08_vaegan.ipynb #6e7e81af
 def gan_targets(n: int,              # batch size
@@ -91,80 +93,102 @@ def dcgan_discriminator(img_channels=3, width=64) -> nn.Sequential:
                          nn.Conv2d(8*w, 1, 4, 1, 0), nn.Flatten(0))
 
 # %% ../nbs/08_vaegan.ipynb #fad6a06c
+GAN_TRAIN_DEFAULTS = {'lr': 2e-4, 'adam_betas': (0.5, 0.999)}   # Radford et al. 2016
+
 @dataclass
-class DCGANConfig(Config):
-    "Config of `DCGAN`: sizes, generator loss, stabilisers and optimiser settings."
-    latent_dim: int = 10         # size of the noise z (Radford et al. used 100)
-    img_channels: int = 1        # 1 for dSprites, 3 for CelebA
-    img_size: int = 64           # images are 64x64
-    width: int = 16              # channels of the outermost conv layers (Radford et al.: 64)
+class GANConfig(NetConfig):
+    "Settings every adversarial model shares: the generator's loss and the discriminator's stabilisers."
     gen_loss: str = 'nonsat'     # 'nonsat' (-log D(G(z))) or 'minimax' (log(1 - D(G(z))))
     real_label: float = 0.95     # discriminator target for real images (1.0 = hard labels)
     fake_label: float = 0.05     # discriminator target for generated images (0.0 = hard labels)
     swap_prob: float = 0.05      # probability of swapping an example's label (0 = off)
     collapse_tol: float = 0.01   # d_collapse fires when mean D(x) > 1 - tol and mean D(fake) < tol
-    lr: float = 2e-4             # Adam learning rate of both networks
-    adam_beta1: float = 0.5      # Adam beta_1 of both networks
     def __post_init__(self):
-        if self.img_size != 64: raise ValueError(f"DCGAN nets expect 64x64 images, got img_size={self.img_size}")
+        super().__post_init__()
         if self.gen_loss not in ('nonsat', 'minimax'): raise ValueError(f"gen_loss must be 'nonsat' or 'minimax', got {self.gen_loss!r}")
         if not 0 <= self.fake_label < self.real_label <= 1:
             raise ValueError(f"need 0 <= fake_label < real_label <= 1, got {self.fake_label}, {self.real_label}")
         if not 0 <= self.swap_prob <= 1: raise ValueError(f"swap_prob must be in [0, 1], got {self.swap_prob}")
 
 # %% ../nbs/08_vaegan.ipynb #9c035eb5
+@dataclass
+class DCGANConfig(GANConfig):
+    "Config of `DCGAN`: Radford et al.'s all-convolutional nets (arch 'dcgan') at a chosen width."
+    archs: ClassVar[tuple] = ('dcgan',)
+    arch: str = 'dcgan'          # DCGAN has its own nets (above), no encoder
+    init: str = 'normal002'      # N(0, 0.02²) weights, as in Radford et al.
+    width: int = 16              # channels of the outermost conv layers (Radford et al.: 64)
+    def __post_init__(self):
+        super().__post_init__()
+        if self.width < 1: raise ValueError(f"width must be >= 1, got {self.width}")
+
+# %% ../nbs/08_vaegan.ipynb #6824d7b6
 class AdversarialMixin:
-    "Shared bits of the adversarial models: Adam settings per group, discriminator targets, the collapse warning."
-    def optim_config(self) -> dict:
-        "Adam settings per parameter group (read by `vaelab.train.Trainer`)."
-        c = self.config
-        return {g: dict(lr=c.lr, betas=(c.adam_beta1, 0.999)) for g in self.param_groups()}
+    "Shared bits of the adversarial models: training defaults, discriminator targets, the collapse warning."
+    train_defaults = GAN_TRAIN_DEFAULTS
     def _targets(self, n, real, device):
         c = self.config
         return gan_targets(n, real, c.real_label, c.fake_label, c.swap_prob if self.training else 0.0, device=device)
-    def _collapse(self, real_logits, fake_logits, step):
-        "The d_collapse flag of this batch; warns once (checked every step on CPU, every 100 steps elsewhere: no GPU sync)."
-        flag = d_collapse(real_logits, fake_logits, self.config.collapse_tol)
-        if getattr(self, '_collapse_warned', False): return flag
-        seen = getattr(self, '_collapse_seen', None)
-        self._collapse_seen = seen = flag if seen is None else torch.maximum(seen.to(flag.device), flag)
-        if (flag.device.type == 'cpu' or step % 100 == 0) and seen.item():
-            self._collapse_warned = True
-            warnings.warn(f"discriminator collapsed at or before step {step}: mean D(x) > {1 - self.config.collapse_tol} "
-                          f"and mean D(fake) < {self.config.collapse_tol}; the generator gets no useful gradient "
-                          "(see the 'd_collapse' term of the history)", RuntimeWarning)
-        return flag
 
-# %% ../nbs/08_vaegan.ipynb #6824d7b6
+# %% ../nbs/08_vaegan.ipynb #bc66f89d
+@patch
+def _collapse(self: AdversarialMixin, real_logits, fake_logits, step):
+    "The d_collapse flag of this batch; warns once (checked every step on CPU, every 100 steps elsewhere: no GPU sync)."
+    flag = d_collapse(real_logits, fake_logits, self.config.collapse_tol)
+    if getattr(self, '_collapse_warned', False): return flag
+    seen = getattr(self, '_collapse_seen', None)
+    self._collapse_seen = seen = flag if seen is None else torch.maximum(seen.to(flag.device), flag)
+    if (flag.device.type == 'cpu' or step % 100 == 0) and seen.item():
+        self._collapse_warned = True
+        warnings.warn(f"discriminator collapsed at or before step {step}: mean D(x) > {1 - self.config.collapse_tol} "
+                      f"and mean D(fake) < {self.config.collapse_tol}; the generator gets no useful gradient "
+                      "(see the 'd_collapse' term of the history)", RuntimeWarning)
+    return flag
+
+# %% ../nbs/08_vaegan.ipynb #059ee7a7
 class DCGAN(AdversarialMixin, nn.Module):
-    "DCGAN (Radford et al. 2015) on [0,1] images: generator + discriminator, one loss each."
-    latent_kind = 'continuous'
-    def __init__(self, config: DCGANConfig | None = None):
+    "DCGAN (Radford et al. 2016) on [0,1] images: generator + discriminator, one loss each."
+    latent_kind, config_class, has_encoder = 'continuous', DCGANConfig, False
+    def __init__(self, config: DCGANConfig | None = None): # the model's config (default: `DCGANConfig()`)
         super().__init__()
         self.config = c = config or DCGANConfig()
         self.generator = dcgan_generator(c.latent_dim, c.img_channels, c.width)
         self.discriminator = dcgan_discriminator(c.img_channels, c.width)
-        init_weights(self, 0.02)                                          # N(0, 0.02²), as in Radford et al.
+        if c.init == 'normal002': init_weights(self, 0.02)
     def param_groups(self) -> dict:
+        "{'generator': [...], 'discriminator': [...]}: each network is trained only by its own loss."
         return {'generator': list(self.generator.parameters()), 'discriminator': list(self.discriminator.parameters())}
-    def decode(self, z):
-        "Noise (B, latent_dim) -> images (B, C, 64, 64) in [0, 1]."
-        return (self.generator(z) + 1) / 2
-    @torch.no_grad()
-    def sample(self, n: int, generator=None):
-        "n images from the generator."
-        dev = next(self.parameters()).device
-        return self.decode(torch.randn(n, self.config.latent_dim, device=dev, generator=generator))
-    has_encoder = False
-    def encode(self, x): raise NotImplementedError("a GAN has no encoder: DCGAN can sample but not encode or reconstruct")
-    @torch.no_grad()
-    def reconstruct(self, x):
-        "A GAN has no encoder, so it cannot reconstruct (figure code checks `has_encoder`)."
-        raise NotImplementedError("a GAN has no encoder: DCGAN can sample but not reconstruct")
 
-# %% ../nbs/08_vaegan.ipynb #bc66f89d
-def _dcgan_losses(self: DCGAN, x, step: int = 0) -> dict:
-    "Losses of both networks for a batch x (B, C, 64, 64) in [0, 1], plus logged D(x), D(G(z)) and d_collapse."
+# %% ../nbs/08_vaegan.ipynb #03a6fcf4
+@patch
+def decode(self: DCGAN, z: torch.Tensor): # noise (B, latent_dim)
+    "Noise -> images (B, C, 64, 64) in [0, 1]."
+    return (self.generator(z) + 1) / 2
+
+@patch
+@torch.no_grad()
+def sample(self: DCGAN, n: int, # number of images
+           generator: torch.Generator | None = None): # random generator
+    "n images from the generator."
+    dev = next(self.parameters()).device
+    return self.decode(torch.randn(n, self.config.latent_dim, device=dev, generator=generator))
+
+# %% ../nbs/08_vaegan.ipynb #9fd25a34
+@patch
+def encode(self: DCGAN, x): # images
+    "A GAN has no encoder: always raises (figure and metric code check `has_encoder`)."
+    raise NotImplementedError("a GAN has no encoder: DCGAN can sample but not encode or reconstruct")
+
+@patch
+def reconstruct(self: DCGAN, x): # images
+    "A GAN has no encoder, so it cannot reconstruct: always raises."
+    raise NotImplementedError("a GAN has no encoder: DCGAN can sample but not reconstruct")
+
+# %% ../nbs/08_vaegan.ipynb #09b165ea
+@patch
+def losses(self: DCGAN, x, # real images (B, C, 64, 64) in [0, 1]
+           step: int = 0) -> dict: # training step (for the collapse warning)
+    "Losses of both networks, plus the logged D(x), D(G(z)) and d_collapse."
     c = self.config
     x = check_images(x, channels=c.img_channels, size=c.img_size, name='x')
     B = x.shape[0]
@@ -175,7 +199,6 @@ def _dcgan_losses(self: DCGAN, x, step: int = 0) -> dict:
     return {'generator': g_loss, 'discriminator': d_loss,
             'd_real': torch.sigmoid(real_logits).mean().detach(), 'd_fake': torch.sigmoid(fake_logits).mean().detach(),
             'd_collapse': self._collapse(real_logits, fake_logits, step)}
-DCGAN.losses = _dcgan_losses
 
 # %% ../nbs/08_vaegan.ipynb #09f68dc7
 def feature_nll(feat_x: torch.Tensor,      # Dis_l(x), (B, ...) features of the real images
@@ -187,82 +210,76 @@ def feature_nll(feat_x: torch.Tensor,      # Dis_l(x), (B, ...) features of the 
     return 0.5 * (feat_x.float() - feat_recon.float()).pow(2).flatten(1).sum(1)
 
 # %% ../nbs/08_vaegan.ipynb #af9d471a
-def vaegan_network_losses(prior: torch.Tensor,  # batch-mean KL(q(z|x) || p(z))
-                          llike: torch.Tensor,  # batch-mean feature NLL L_llike^{Dis_l}
+def vaegan_network_losses(kl: torch.Tensor,     # batch-mean KL(q(z|x) || p(z)), the report's L_prior
+                          feature_nll: torch.Tensor,  # batch-mean feature NLL L_llike^{Dis_l}
                           d_loss: torch.Tensor, # discriminator's cross-entropy L_D (gan_d_loss)
                           g_loss: torch.Tensor, # decoder's adversarial loss L_G (gan_g_loss, summed over fakes)
-                          gamma=1.0,            # weight of content (feature reconstruction) in the decoder loss
+                          content_weight=1.0,   # γ: weight of content (feature reconstruction) in the decoder loss
                           beta=1.0,             # weight of the prior term in the encoder loss (β-VAE-GAN)
                          ) -> dict:
-    "The three VAEGAN losses to minimise: encoder β·prior + llike, decoder γ·llike + L_G, discriminator L_D."
-    return {'encoder': beta * prior + llike, 'decoder': gamma * llike + g_loss, 'discriminator': d_loss}
+    "The three VAEGAN losses to minimise: encoder β·KL + L_llike, decoder γ·L_llike + L_G, discriminator L_D."
+    return {'encoder': beta * kl + feature_nll, 'decoder': content_weight * feature_nll + g_loss, 'discriminator': d_loss}
 
 # %% ../nbs/08_vaegan.ipynb #946423d7
 @dataclass
-class VAEGANConfig(NetConfig):
-    "Config of `VAEGAN` (and β-VAE-GAN when beta > 1): backbone, loss weights, stabilisers, optimiser."
+class VAEGANConfig(GANConfig):
+    "Config of `VAEGAN` (β-VAE-GAN when beta > 1): backbone, loss weights, Dis_l, and the shared GAN settings."
     init: str = 'normal002'      # weights ~ N(0, 0.02²), biases 0 (report, Table 3)
-    gamma: float = 1.0           # weight of the feature reconstruction in the decoder loss (content vs style)
-    beta: float = 1.0            # weight of the prior KL in the encoder loss (beta > 1: β-VAE-GAN)
-    gen_loss: str = 'nonsat'     # decoder's adversarial loss: 'nonsat' or 'minimax'
+    content_weight: float = 1.0  # γ: weight of the feature reconstruction in the decoder loss (content vs style)
+    beta: float = 1.0            # weight of the KL in the encoder loss (beta > 1: β-VAE-GAN)
     feature_layer: str = 'fc'    # Dis_l: 'fc' (next-to-last, 512-unit layer) or 'conv' (last conv block)
-    real_label: float = 0.95     # discriminator target for real images
-    fake_label: float = 0.05     # discriminator target for reconstructions and prior samples
-    swap_prob: float = 0.05      # probability of swapping an example's label
-    collapse_tol: float = 0.01   # d_collapse fires when mean D(x) > 1 - tol and mean D(fakes) < tol
-    lr: float = 3e-4             # Adam learning rate of all three networks (report, Table 3)
-    adam_beta1: float = 0.5      # Adam beta_1 of all three networks
     def __post_init__(self):
         super().__post_init__()
-        if self.gamma < 0 or self.beta < 0: raise ValueError(f"gamma and beta must be >= 0, got {self.gamma}, {self.beta}")
-        if self.gen_loss not in ('nonsat', 'minimax'): raise ValueError(f"gen_loss must be 'nonsat' or 'minimax', got {self.gen_loss!r}")
+        if self.content_weight < 0 or self.beta < 0:
+            raise ValueError(f"content_weight and beta must be >= 0, got {self.content_weight}, {self.beta}")
         if self.feature_layer not in ('fc', 'conv'): raise ValueError(f"feature_layer must be 'fc' or 'conv', got {self.feature_layer!r}")
-        if not 0 <= self.fake_label < self.real_label <= 1:
-            raise ValueError(f"need 0 <= fake_label < real_label <= 1, got {self.fake_label}, {self.real_label}")
-        if not 0 <= self.swap_prob <= 1: raise ValueError(f"swap_prob must be in [0, 1], got {self.swap_prob}")
 
 # %% ../nbs/08_vaegan.ipynb #fe8e347e
 class VAEGAN(AdversarialMixin, VAE):
     "VAEGAN (Larsen et al. 2016): VAE encoder/decoder + discriminator whose features define the likelihood."
-    def __init__(self, config: VAEGANConfig | None = None):
+    config_class = VAEGANConfig
+    train_defaults = {**GAN_TRAIN_DEFAULTS, 'lr': 3e-4}     # the report's Table 3
+    def __init__(self, config: VAEGANConfig | None = None): # the model's config (default: `VAEGANConfig()`)
         nn.Module.__init__(self)
         self.config = c = config or VAEGANConfig()
         self.encoder = make_encoder(c, 2 * c.latent_dim)        # -> (mu, logvar)
         self.decoder = make_decoder(c)                          # -> logits; decode() applies the sigmoid
         self.discriminator = make_discriminator(c)              # -> (logit, Dis_l features)
     def param_groups(self) -> dict:
+        "{'encoder', 'decoder', 'discriminator'}: each network is trained only by its own loss."
         return {'encoder': list(self.encoder.parameters()), 'decoder': list(self.decoder.parameters()),
                 'discriminator': list(self.discriminator.parameters())}
-    def dis(self, x):
-        "Discriminator on images (B,C,H,W) in [0,1] -> (logits (B,), Dis_l features (B, F))."
-        d = self.discriminator
-        if self.config.feature_layer == 'fc': return d(x)
-        h = d.convs(x)
-        return d.head(d.features(h)).squeeze(1), h
+
+# %% ../nbs/08_vaegan.ipynb #af0a7407
+@patch
+def dis(self: VAEGAN, x: torch.Tensor): # images (B,C,H,W) in [0,1]
+    "Discriminator -> (logits (B,), Dis_l features (B, F)) at the configured feature layer."
+    d = self.discriminator
+    if self.config.feature_layer == 'fc': return d(x)
+    h = d.convs(x)
+    return d.head(d.features(h)).squeeze(1), h
 
 # %% ../nbs/08_vaegan.ipynb #b260a7db
-def _vaegan_losses(self: VAEGAN, x, step: int = 0) -> dict:
-    "Encoder, decoder and discriminator losses for a batch x (B,C,64,64) in [0,1], plus logged terms (per image)."
+@patch
+def losses(self: VAEGAN, x, # images (B,C,64,64) in [0,1]
+           step: int = 0) -> dict: # training step (for the collapse warning)
+    "Encoder, decoder and discriminator losses for a batch, plus logged terms (per image; see the glossary)."
     c, B = self.config, x.shape[0]
     mu, logvar = self.encode(x)                                              # validates x
     z = reparameterize(mu.float(), logvar.float())
-    x_rec = self.decode(z)                                                   # x~ = Dec(z), z ~ q(z|x)
-    x_p = self.decode(torch.randn_like(z))                                   # X_p = Dec(z_p), z_p ~ N(0, I)
+    x_rec, x_p = self.decode(z), self.decode(torch.randn_like(z))            # x~ = Dec(z); X_p = Dec(z_p), z_p ~ N(0, I)
     logits, feats = self.dis(torch.cat([x, x_rec, x_p]))
-    l_real, l_rec, l_p = logits.float().split(B)
-    f_real, f_rec, _ = feats.float().split(B)
-    prior = gaussian_kl(mu.float(), logvar.float()).mean()                   # L_prior
-    llike = feature_nll(f_real.detach(), f_rec).mean()                       # L_llike^{Dis_l}
-    t_f = [self._targets(B, False, x.device) for _ in range(2)]
-    d_loss = gan_d_loss(l_real, (l_rec, l_p), self._targets(B, True, x.device), t_f)
+    (l_real, l_rec, l_p), (f_real, f_rec, _) = logits.float().split(B), feats.float().split(B)
+    kl = gaussian_kl(mu.float(), logvar.float()).mean()                      # L_prior
+    fnll = feature_nll(f_real.detach(), f_rec).mean()                        # L_llike^{Dis_l}
+    d_loss = gan_d_loss(l_real, (l_rec, l_p), self._targets(B, True, x.device), [self._targets(B, False, x.device) for _ in range(2)])
     g_loss = gan_g_loss(l_rec, c.gen_loss, c.fake_label) + gan_g_loss(l_p, c.gen_loss, c.fake_label)
-    L = vaegan_network_losses(prior, llike, d_loss, g_loss, c.gamma, c.beta)
     sig = lambda l: torch.sigmoid(l).mean().detach()
-    return {**L, 'prior': prior.detach(), 'llike': llike.detach(), 'gan': d_loss.detach(), 'g_adv': g_loss.detach(),
+    return {**vaegan_network_losses(kl, fnll, d_loss, g_loss, c.content_weight, c.beta),
+            'kl': kl.detach(), 'feature_nll': fnll.detach(), 'gen_adv': g_loss.detach(),
             'd_real': sig(l_real), 'd_recon': sig(l_rec), 'd_prior': sig(l_p),
-            'pixel_sse': (x_rec.detach().float() - x.float()).pow(2).flatten(1).sum(1).mean(),
+            'mse': (x_rec.detach().float() - x.float()).pow(2).mean(),
             'd_collapse': self._collapse(l_real, torch.cat([l_rec, l_p]), step)}
-VAEGAN.losses = _vaegan_losses
 
 # %% ../nbs/08_vaegan.ipynb #56b9f408
 def own_loss_grads(model: nn.Module, losses: dict) -> dict:

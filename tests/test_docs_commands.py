@@ -1,0 +1,417 @@
+"""Every shell command printed in README.md or in a notebook's prose runs, so the documentation cannot rot.
+
+Where commands are found (in document order, README.md and the markdown cells of every nbs/*.ipynb):
+  * fenced blocks tagged bash, sh, shell or console; an untagged fenced block counts when its first command starts
+    with a known command word (vaelab, torchrun, pip, python, nbdev_*, tests/run, for);
+  * `$ ` prompts: a leading `$ ` is removed; in a block that has prompt lines, the other lines are output (unless they
+    continue a prompted line);
+  * inline code spans in prose that start with `vaelab ` (a line break inside the span reads as a space).
+
+How a command is normalised:
+  1. line continuations (a trailing backslash) are joined;
+  2. comments after an unquoted `#` are dropped, and blank lines;
+  3. a leading `pip install ... &&` is stripped (CI has installed the package already);
+  4. a command that repeats an earlier one of the same document runs once.
+
+RULES, one parametrized test per (document, command):
+  * `vaelab ...` (also `python -m vaelab ...`, `VAR=value` prefixes): run through bash and the installed console
+    script, with VAELAB_SMOKE=1 (the CLI caps every training budget to 2 steps and metric sample counts), in a fresh
+    temporary working directory per document in which the document's commands run in order (so
+    `vaelab train --out runs/x` then `vaelab evaluate runs/x` work); timeout 120 s per command (VAELAB_DOCS_TIMEOUT
+    overrides it). Exit status 0 is required.
+  * a usage synopsis, i.e. a `vaelab` command with placeholders (ALL-CAPS words such as RUN or OUT_DIR, `[...]`,
+    `<...>`, `{a,b}`, `...`) or alternatives (`train / evaluate`), and an inline span that only names a subcommand
+    (`vaelab evaluate`): not runnable as written, so `vaelab SUB --help` must exit 0 for every subcommand named, and
+    every `--flag` the synopsis shows must appear in that help.
+  * `torchrun ...`: run like a vaelab command on the CPU (CUDA hidden), with `--nproc_per_node` rewritten to 2 and a
+    free local master port (gloo backend).
+  * `nbdev_export`, `nbdev_clean`: run in a temporary copy of the repository (nbs/, vaelab/, settings.ini, ...), so
+    the working tree is never rewritten; exit status 0 is required.
+  * `a && b`: each part by its own rule, in order, all must pass (one bash call when every part is a plain run).
+    `for X in ...; do ...; done` loops and `;` sequences run through bash when every command in them is a plain run.
+  * FIXTURES: a file that a command reads but that no command of the document creates (e.g. `my_run.json`) is written
+    into the document's directory first, with the content given in FIXTURES; a `celeba:PATH` data spec gets a tiny
+    fake CelebA tree (20 aligned-size JPEGs, the official partition file) at PATH, so the command really runs.
+Allow-list (never executed, each with its reason; a check that can run offline is made instead):
+  * ALLOWED, by first word: `tests/run` (the suite itself: this file is part of it, running it would recurse);
+    `nbdev_test` (tests/run step 3 runs the notebooks; checked: `nbdev_test --help` exits 0 and every name after
+    `--flags` is declared in settings.ini `tst_flags`); `nbdev_docs`, `nbdev_preview`, `nbdev_readme`,
+    `nbdev_prepare` (need Quarto, which the docs workflow installs).
+  * OFFLINE, by pattern: vaelab commands that need a download this machine cannot make (`--objective fid`: the
+    Inception weights of FID). Checked instead: `vaelab SUB [--model M] --help` exits 0 and shows every `--flag` used.
+A documented command that matches neither a rule nor the allow-list fails its test: nothing is skipped silently.
+"""
+import json, os, re, shlex, shutil, signal, socket, subprocess, time
+from configparser import ConfigParser
+from pathlib import Path
+import pytest
+
+ROOT = Path(__file__).resolve().parents[1]
+TIMEOUT = float(os.environ.get('VAELAB_DOCS_TIMEOUT', 120))
+SHELL_TAGS = {'bash', 'sh', 'shell', 'console'}
+ENV_PREFIX = r'(?:[A-Z_][A-Z0-9_]*=\S*\s+)*'
+KNOWN_WORDS = re.compile(rf'^{ENV_PREFIX}(?:vaelab|torchrun|pip3?|python3?|nbdev_\w+|tests/run|for)\b')
+FIXTURES = {   # file a documented command reads -> content written into the document's directory before it runs
+    'my_run.json': json.dumps({'model': 'vae', 'model_config': {'latent_dim': 6}, 'train': {'batch_size': 32}}, indent=2),
+}
+ALLOWED = {    # first word -> why the command is not executed
+    'tests/run': 'the test suite itself: this test is part of it, running it here would recurse',
+    'nbdev_test': 'runs the notebooks, which tests/run step 3 does; its --flags are checked against settings.ini',
+    'nbdev_docs': 'needs Quarto, which the docs workflow installs',
+    'nbdev_preview': 'needs Quarto, which the docs workflow installs',
+    'nbdev_readme': 'needs Quarto, which the docs workflow installs',
+    'nbdev_prepare': 'needs Quarto (it calls nbdev_readme); its steps export/test/clean are what tests/run does',
+}
+OFFLINE = [    # (pattern, reason): vaelab commands that need a download; their flags are checked against --help instead
+    (r'--objective[ =]fid\b', 'FID needs the Inception weights (pt_inception-2015-12-05, a download from GitHub)'),
+]
+
+
+# ---- extraction --------------------------------------------------------------------------------------------
+def document_markdown(path: Path) -> str:
+    "The prose of a document: README.md as is, a notebook's markdown cells joined."
+    if path.suffix != '.ipynb': return path.read_text()
+    nb = json.loads(path.read_text())
+    return '\n\n'.join(''.join(c['source']) for c in nb['cells'] if c['cell_type'] == 'markdown')
+
+
+def _strip_comment(line: str) -> str:
+    "The line without an unquoted `#` comment (a `#` starts a comment at the start or after whitespace)."
+    quote = None
+    for i, ch in enumerate(line):
+        if quote:
+            if ch == quote: quote = None
+        elif ch in '\'"': quote = ch
+        elif ch == '#' and (i == 0 or line[i-1].isspace()): return line[:i].rstrip()
+    return line.rstrip()
+
+
+def block_commands(body: str) -> list:
+    "Commands of a shell block: prompts, continuations, comments and blank lines handled (rules 1 and 2)."
+    lines = body.split('\n')
+    if any(re.match(r'\s*\$ ', l) for l in lines):        # prompted: other lines are output, or continuations
+        kept, cont = [], False
+        for l in lines:
+            if re.match(r'\s*\$ ', l) or cont: kept.append(re.sub(r'^\s*\$ ', '', l)); cont = l.rstrip().endswith('\\')
+        lines = kept
+    text = re.sub(r'[ \t]*\\\n\s*', ' ', '\n'.join(lines))
+    return [c for c in (_strip_comment(l).strip() for l in text.split('\n')) if c]
+
+
+def _inline(prose: str) -> list:
+    "Inline code spans that start with `vaelab ` (newlines inside a span read as spaces)."
+    return [re.sub(r'\s+', ' ', s).strip() for s in re.findall(r'(?<!`)`(vaelab [^`]+)`(?!`)', prose)]
+
+
+def extract(md: str) -> list:
+    "All commands of a document's prose, in order, as (origin, text): origin 'block' or 'inline'."
+    out, pos = [], 0
+    fence = re.compile(r'^(```+)[ \t]*([\w+-]*)[^\n]*\n(.*?)^\1[ \t]*$', re.S | re.M)
+    for m in fence.finditer(md):
+        out += [('inline', s) for s in _inline(md[pos:m.start()])]
+        tag, cmds = m.group(2).lower(), block_commands(m.group(3))
+        if tag in SHELL_TAGS or (not tag and cmds and KNOWN_WORDS.match(cmds[0])):
+            out += [('block', c) for c in cmds]
+        pos = m.end()
+    return out + [('inline', s) for s in _inline(md[pos:])]
+
+
+def normalise(cmd: str) -> str:
+    "Rule 3: a leading `pip install ... &&` is stripped."
+    return re.sub(r'^\s*pip3? install\s[^&;]*&&\s*', '', cmd).strip()
+
+
+# ---- classification ----------------------------------------------------------------------------------------
+PLACEHOLDER = re.compile(r'(?<![\w$])[A-Z][A-Z0-9_]+(?![\w=])|\[[^\]]*\]|<[^>]*>|\{[^}]*\}|\.\.\.|\s[/|]\s')
+
+
+def synopsis_checks(cmd: str):
+    "The subcommands a vaelab synopsis names, and the --flags it shows."
+    rest = cmd.split(None, 1)[1]
+    head = re.split(r'\s(?=--|[A-Z][A-Z0-9_]+\b|\[|<)', rest)[0]
+    subs = [w for w in re.split(r'[\s/|{},]+', head) if re.fullmatch(r'[a-z][a-z_-]*', w)]
+    return subs, re.findall(r'(?<![\w-])(--[a-z][\w-]*)', rest)
+
+
+def _bare(cmd: str) -> str:
+    "The command without `VAR=value` prefixes."
+    return re.sub(rf'^{ENV_PREFIX}', '', cmd)
+
+
+def _split(cmd: str, ops: str) -> list:
+    "Parts of `cmd` between the operators `ops` (a regex), outside quotes and $(...)."
+    parts, depth, quote, cur, i = [], 0, None, '', 0
+    while i < len(cmd):
+        ch = cmd[i]
+        if quote: quote = None if ch == quote else quote
+        elif ch in '\'"': quote = ch
+        elif cmd.startswith('$(', i): depth += 1
+        elif ch == ')' and depth: depth -= 1
+        elif not depth:
+            m = re.match(ops, cmd[i:])
+            if m: parts.append(cur.strip()); cur = ''; i += m.end(); continue
+        cur += ch; i += 1
+    return [p for p in parts + [cur.strip()] if p]
+
+
+def classify(origin: str, cmd: str):
+    "What to do with one command: (kind, detail), kind in run torchrun help offline repo nbdev_test chain allowed unknown."
+    loop = re.fullmatch(r'(?:for|while)\s[^;]*;\s*do\s+(.*?);?\s*done', cmd.strip())
+    if loop:
+        kinds = {classify(origin, p)[0] for p in _split(loop.group(1), r';')}
+        return ('run', cmd) if kinds == {'run'} else ('unknown', f'a loop over commands that are not all plain runs: {sorted(kinds)}')
+    chain = _split(cmd, r'&&')
+    if len(chain) > 1:
+        parts = [(p, *classify(origin, p)) for p in chain]
+        if all(k == 'run' for _, k, _ in parts): return 'run', cmd
+        bad = [f'{p!r}: {d}' for p, k, d in parts if k == 'unknown']
+        return ('unknown', '; '.join(bad)) if bad else ('chain', parts)
+    seq = _split(cmd, r';|\|\||\|')
+    if len(seq) > 1:
+        kinds = {classify(origin, p)[0] for p in seq}
+        return ('run', cmd) if kinds == {'run'} else ('unknown', f'a ;/|/|| sequence of commands that are not all plain runs: {sorted(kinds)}')
+    bare = _bare(cmd); words = bare.split(); first = words[0] if words else ''
+    if first == 'vaelab' or re.match(r'python3? -m vaelab\b', bare):
+        if first == 'vaelab' and (PLACEHOLDER.search(bare[7:]) or (origin == 'inline' and len(words) == 2)):
+            return 'help', synopsis_checks(bare)
+        for pattern, reason in OFFLINE:
+            if re.search(pattern, bare): return 'offline', reason
+        return 'run', cmd
+    if first == 'torchrun': return 'torchrun', cmd
+    if first in ('nbdev_export', 'nbdev_clean'): return 'repo', cmd
+    if first == 'nbdev_test': return 'nbdev_test', cmd
+    if first in ALLOWED: return 'allowed', ALLOWED[first]
+    return 'unknown', f'no rule runs {first!r} and it is not in the allow-list ALLOWED'
+
+
+def documents() -> list:
+    return [ROOT / 'README.md'] + sorted((ROOT / 'nbs').glob('*.ipynb'))
+
+
+def document_commands(path: Path) -> list:
+    "Normalised commands of one document, duplicates removed (rule 4)."
+    seen, out = set(), []
+    for origin, raw in extract(document_markdown(path)):
+        cmd = normalise(raw)
+        kind, detail = classify(origin, cmd)
+        key = json.dumps(detail) if kind == 'help' else cmd          # the same --help checks count as one command
+        if cmd and key not in seen: seen.add(key); out.append((origin, cmd))
+    return out
+
+
+CASES = [(p.relative_to(ROOT).as_posix(), i, origin, cmd) for p in documents() for i, (origin, cmd) in enumerate(document_commands(p))]
+
+
+# ---- runners -----------------------------------------------------------------------------------------------
+def _free_port():
+    with socket.socket() as s:
+        s.bind(('127.0.0.1', 0)); return s.getsockname()[1]
+
+
+def _env(**extra):
+    env = {**os.environ, 'VAELAB_SMOKE': '1', 'OMP_NUM_THREADS': '1', 'MPLBACKEND': 'Agg', 'PYTHONUNBUFFERED': '1', **extra}
+    for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'): env.pop(k, None)
+    return env
+
+
+def _clean(raw: bytes) -> str:
+    "Output as text, each line at its last carriage return (progress bars collapse to their final state)."
+    return '\n'.join(l.rsplit('\r', 1)[-1] for l in raw.decode(errors='replace').split('\n'))
+
+
+def sh(cmd: str, cwd, env=None, timeout: float = TIMEOUT):
+    "Run `cmd` with bash in `cwd`; kill its whole process group on timeout. Returns (returncode or 'timeout', output, seconds)."
+    t0 = time.time()
+    p = subprocess.Popen(['bash', '-c', cmd], cwd=cwd, env=env or _env(), stdout=subprocess.PIPE,
+                         stderr=subprocess.STDOUT, start_new_session=True)
+    try: out, _ = p.communicate(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        os.killpg(p.pid, signal.SIGKILL); out, _ = p.communicate()
+        return 'timeout', _clean(out), time.time() - t0
+    return p.returncode, _clean(out), time.time() - t0
+
+
+def torchrun_cpu(cmd: str) -> str:
+    "The torchrun command with 2 processes and a free local port (CPU: CUDA hidden by the caller)."
+    cmd = re.sub(r'--nproc[_-]per[_-]node(?:=|\s+)\S+', '--nproc_per_node=2', cmd)
+    if '--nproc_per_node' not in cmd: cmd = cmd.replace('torchrun', 'torchrun --nproc_per_node=2', 1)
+    if not re.search(r'--(standalone|master[_-]port|rdzv)', cmd):
+        cmd = cmd.replace('torchrun', f'torchrun --master_addr=127.0.0.1 --master_port={_free_port()}', 1)
+    return cmd
+
+
+def repo_copy(dst: Path) -> Path:
+    "A copy of what nbdev_export/nbdev_clean read and write: nbs/, vaelab/, settings.ini, setup.py, README.md, _quarto.yml."
+    for name in ('nbs', 'vaelab'):
+        shutil.copytree(ROOT / name, dst / name, symlinks=True, ignore=shutil.ignore_patterns('__pycache__', '.ipynb_checkpoints'))
+    for name in ('settings.ini', 'setup.py', 'README.md', '_quarto.yml'):
+        if (ROOT / name).exists(): shutil.copy2(ROOT / name, dst / name)
+    return dst
+
+
+def fake_celeba(root: Path, codes=(0,) * 12 + (1,) * 4 + (2,) * 4):
+    "A tiny CelebA tree in torchvision's layout: 178x218 JPEGs (a face-sized square) and list_eval_partition.txt."
+    import numpy as np
+    from PIL import Image
+    d = root / 'celeba'; (d / 'img_align_celeba').mkdir(parents=True, exist_ok=True)
+    g, lines = np.random.default_rng(0), []
+    for i, c in enumerate(codes):
+        a = np.zeros((218, 178, 3), np.uint8); a[35:183, 15:163] = g.integers(40, 220, 3)
+        Image.fromarray(a).save(d / 'img_align_celeba' / f'{i+1:06d}.jpg', quality=90); lines.append(f'{i+1:06d}.jpg {c}')
+    (d / 'list_eval_partition.txt').write_text('\n'.join(lines) + '\n')
+
+
+def write_fixtures(cmd: str, d: Path):
+    "FIXTURES files and fake CelebA trees that `cmd` reads, written into the document's directory `d` if absent."
+    for name, content in FIXTURES.items():
+        if re.search(rf'(?<![\w/.-]){re.escape(name)}\b', cmd) and not (d / name).exists(): (d / name).write_text(content)
+    for path in re.findall(r'celeba:([^\s\'"]+)', cmd):
+        if not PLACEHOLDER.fullmatch(path) and not (d / path).exists(): fake_celeba(d / path)
+
+
+def check_nbdev_test(cmd: str):
+    "nbdev_test is allow-listed; its --help must work and its --flags must be declared in settings.ini."
+    cfg = ConfigParser(); cfg.read(ROOT / 'settings.ini')
+    declared = set(cfg['DEFAULT'].get('tst_flags', '').split())
+    words = shlex.split(cmd)
+    flags = []
+    if '--flags' in words:
+        for w in words[words.index('--flags') + 1:]:
+            if w.startswith('-'): break
+            flags.append(w)
+    problems = [f'flag {f!r} is not in settings.ini tst_flags {sorted(declared)}' for f in flags if f not in declared]
+    rc, out, _ = sh('nbdev_test --help', ROOT, timeout=60)
+    if rc != 0: problems.append(f'`nbdev_test --help` failed ({rc}): {out[-1000:]}')
+    return problems
+
+
+def check_help(subs, flags, cwd, model=None):
+    "`vaelab SUB [--model M] --help` exits 0 for every SUB and mentions every flag -> list of problems."
+    bad = [] if subs else ['the synopsis names no subcommand']
+    for sub in subs:
+        cmd = f'vaelab {sub}' + (f' --model {shlex.quote(model)}' if model else '') + ' --help'
+        rc, out, _ = sh(cmd, cwd, timeout=60)
+        if rc != 0: bad.append(f'`{cmd}` exited {rc}: {out[-1500:]}')
+        else: bad += [f'`{cmd}` does not mention {f}' for f in flags if f not in out]
+    return bad
+
+
+# ---- the test ----------------------------------------------------------------------------------------------
+_STATE = {}   # document -> {'dir': Path, 'results': {index: (ok, summary)}}
+
+
+@pytest.fixture(scope='module')
+def docs_tmp(tmp_path_factory):
+    assert shutil.which('vaelab'), "the `vaelab` console script is not on PATH: run `pip install -e .` first"
+    return tmp_path_factory.mktemp('docs_commands')
+
+
+def run_one(kind, detail, cmd, d: Path, base: Path, tag: str):
+    "Apply the rule of `kind` to `cmd` in the document's directory `d` -> (ok, summary)."
+    if kind == 'unknown': return False, f'not executed: {detail}'
+    if kind == 'allowed': return True, f'allow-listed: {detail}'
+    if kind == 'nbdev_test':
+        problems = check_nbdev_test(cmd)
+        return not problems, '; '.join(problems) or f'allow-listed: {ALLOWED["nbdev_test"]}'
+    if kind == 'help':
+        bad = check_help(*detail, d)
+        return not bad, '\n'.join(bad) or f'help of {detail[0]} ok'
+    if kind == 'offline':
+        words = shlex.split(_bare(cmd)); model = words[words.index('--model') + 1] if '--model' in words[:-1] else None
+        bad = check_help([words[1]], re.findall(r'(?<![\w-])(--[a-z][\w-]*)', cmd), d, model)
+        return not bad, '\n'.join(bad) or f'not executed ({detail}); its flags are in --help'
+    if kind == 'chain':
+        for part, k, det in detail:
+            ok, summary = run_one(k, det, part, d, base, tag)
+            if not ok: return False, f'part `{part}` failed: {summary}'
+        return True, 'every part passed'
+    run, cwd, env = cmd, d, _env()
+    write_fixtures(cmd, d)
+    if kind == 'torchrun': run, env = torchrun_cpu(cmd), _env(CUDA_VISIBLE_DEVICES='')
+    if kind == 'repo': cwd = repo_copy(base / f'repo_{tag}')
+    rc, out, secs = sh(run, cwd, env)
+    tail = '\n'.join(out.strip().split('\n')[-40:])[-4000:]
+    return rc == 0, f'exit {rc} after {secs:.0f} s (ran `{run}` in {cwd})\n{tail}'
+
+
+def execute(doc: str, i: int, origin: str, cmd: str, base: Path):
+    "Run command `i` of `doc` (after its predecessors, if they have not run yet) -> (ok, summary)."
+    st = _STATE.setdefault(doc, {'dir': base / re.sub(r'\W', '_', doc), 'results': {}})
+    st['dir'].mkdir(exist_ok=True)
+    if i not in st['results']:
+        for (dd, j, o, c) in CASES:
+            if dd == doc and j < i and j not in st['results']: execute(doc, j, o, c, base)
+        st['results'][i] = run_one(*classify(origin, cmd), cmd, st['dir'], base, re.sub(r'\W', '_', doc) + f'_{i}')
+    return st['results'][i]
+
+
+@pytest.mark.parametrize('doc,i,origin,cmd', CASES, ids=[f'{d}:{i}:{c[:70]}' for d, i, o, c in CASES])
+def test_documented_command(doc, i, origin, cmd, docs_tmp):
+    ok, summary = execute(doc, i, origin, cmd, docs_tmp)
+    earlier = [f'  (earlier command {j} `{c}` failed too)' for (dd, j, o, c) in CASES
+               if dd == doc and j < i and not _STATE[doc]['results'].get(j, (True,))[0]]
+    assert ok, f"{doc}: documented command `{cmd}` ({origin}) failed:\n{summary}" + ''.join('\n' + e for e in earlier)
+
+
+# ---- the rules themselves ----------------------------------------------------------------------------------
+def test_extraction_rules():
+    md = ('Intro `vaelab train --steps 5` and `vaelab evaluate RUN` and `vaelab compare`, not `python x.py`.\n'
+          '```bash\npip install -e . && vaelab train   # the main model\n# a comment line\n\n'
+          'vaelab train --model beta_vae \\\n   --beta 4 --out "runs/#1"\n```\n'
+          '```console\n$ vaelab evaluate runs/x\n{"mse": 1.0}\n```\n'
+          '```\ntorchrun --nproc_per_node=4 $(which vaelab) train\n```\n'
+          '```\nsome output, not a command\n```\n'
+          '```python\nimport vaelab\n```\n')
+    got = [(o, normalise(c)) for o, c in extract(md)]
+    assert got == [('inline', 'vaelab train --steps 5'), ('inline', 'vaelab evaluate RUN'), ('inline', 'vaelab compare'),
+                   ('block', 'vaelab train'), ('block', 'vaelab train --model beta_vae --beta 4 --out "runs/#1"'),
+                   ('block', 'vaelab evaluate runs/x'), ('block', 'torchrun --nproc_per_node=4 $(which vaelab) train')]
+    assert [classify(o, c)[0] for o, c in got] == ['run', 'help', 'help', 'run', 'run', 'run', 'torchrun']
+    assert normalise('pip install -e ".[dev]" && tests/run') == 'tests/run'
+
+
+def test_classification_rules():
+    assert classify('inline', 'vaelab train / evaluate / compare') == ('help', (['train', 'evaluate', 'compare'], []))
+    assert classify('inline', 'vaelab compare OUT_DIR [options]') == ('help', (['compare'], []))
+    assert classify('inline', 'vaelab compare RUN [RUN ...] --out DIR') == ('help', (['compare'], ['--out']))
+    assert classify('block', 'vaelab train --data celeba:ROOT') == ('help', (['train'], ['--data']))
+    assert classify('block', 'vaelab train --data celeba:data/celeba')[0] == 'run'
+    assert classify('block', 'vaelab tune --objective fid --out t')[0] == 'offline'
+    assert classify('block', 'VAELAB_SMOKE=1 vaelab train --steps 3')[0] == 'run'
+    assert classify('block', 'for m in vae vqvae; do vaelab train --model $m --out runs/$m; done')[0] == 'run'
+    assert classify('block', 'for m in a b; do rm -rf $m; done')[0] == 'unknown'
+    assert classify('block', 'vaelab train && vaelab evaluate runs/x')[0] == 'run'
+    kind, parts = classify('block', 'nbdev_export && nbdev_test --flags slow')
+    assert kind == 'chain' and [k for _, k, _ in parts] == ['repo', 'nbdev_test']
+    assert classify('block', 'vaelab train && rm -rf /')[0] == 'unknown'
+    assert classify('block', 'vaelab train | tee log')[0] == 'unknown'
+    assert classify('block', "vaelab train --out 'a;b'")[0] == 'run'
+    assert classify('block', 'tests/run')[0] == 'allowed' and classify('block', 'nbdev_docs')[0] == 'allowed'
+    assert classify('block', 'rm -rf runs')[0] == 'unknown' and classify('block', 'git clone x')[0] == 'unknown'
+    assert torchrun_cpu('torchrun --nproc_per_node=4 $(which vaelab) train').startswith('torchrun --master_addr=127.0.0.1 --master_port=')
+    assert '--nproc_per_node=2 $(which vaelab)' in torchrun_cpu('torchrun --nproc_per_node 8 $(which vaelab) train')
+
+
+def test_every_document_is_read_and_readme_commands_found():
+    docs = {c[0] for c in CASES}
+    assert 'README.md' in docs and any(d.startswith('nbs/') for d in docs)
+    readme = [c for (d, i, o, c) in CASES if d == 'README.md']
+    assert 'vaelab train' in readme and 'tests/run' in readme
+
+
+def test_fixtures_and_checks(tmp_path):
+    write_fixtures('vaelab train --config my_run.json --data celeba:data/faces', tmp_path)
+    assert json.loads((tmp_path / 'my_run.json').read_text())['model'] == 'vae'
+    assert len(list((tmp_path / 'data/faces/celeba/img_align_celeba').glob('*.jpg'))) == 20
+    from vaelab.data import celeba_partition
+    assert {k: len(v) for k, v in celeba_partition(tmp_path / 'data/faces').items()} == {'train': 12, 'valid': 4, 'test': 4}
+    assert check_nbdev_test('nbdev_test --flags slow gpu') == []
+    assert any("'fast'" in p for p in check_nbdev_test('nbdev_test --flags slow fast'))
+    assert check_help(['train'], ['--steps'], tmp_path) == []
+    assert check_help(['train'], ['--no-such-flag'], tmp_path) and check_help(['no-such-command'], [], tmp_path)
+
+
+def test_timeout_kills_the_command(tmp_path):
+    rc, out, secs = sh('echo start; sleep 30; echo never', tmp_path, timeout=1)
+    assert rc == 'timeout' and 'start' in out and 'never' not in out and secs < 10
+    assert _clean(b'a 1%\ra 50%\ra 100%\nnext') == 'a 100%\nnext'
