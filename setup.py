@@ -35,6 +35,7 @@ setuptools.setup(
     url = cfg['git_url'],
     packages = setuptools.find_packages(include=['vaelab', 'vaelab.*']),
     include_package_data = True,
+    package_data = {'vaelab': ['pretrained/*/*.json', 'pretrained/*/*.safetensors']},
     install_requires = requirements,
     extras_require={ 'dev': dev_requirements },
     dependency_links = cfg.get('dep_links','').split(),

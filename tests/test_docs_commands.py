@@ -18,15 +18,17 @@ RULES, one parametrized test per (document, command):
     script, with VAELAB_SMOKE=1 (the CLI caps every training budget to 2 steps and metric sample counts), in a fresh
     temporary working directory per document in which the document's commands run in order (so
     `vaelab train --out runs/x` then `vaelab evaluate runs/x` work); timeout 120 s per command (VAELAB_DOCS_TIMEOUT
-    overrides it). Exit status 0 is required.
+    overrides it; a `for` loop gets it once per item). Exit status 0 is required.
+  * a document with a command that reads the course's own files (`nbdev_export`, `nbdev_clean`,
+    `vaelab assignments`) gets as working directory a temporary copy of the repository (nbs/, vaelab/, settings.ini,
+    setup.py, README.md, _quarto.yml), so those commands run for real and the working tree is never rewritten.
   * a usage synopsis, i.e. a `vaelab` command with placeholders (ALL-CAPS words such as RUN or OUT_DIR, `[...]`,
-    `<...>`, `{a,b}`, `...`) or alternatives (`train / evaluate`), and an inline span that only names a subcommand
-    (`vaelab evaluate`): not runnable as written, so `vaelab SUB --help` must exit 0 for every subcommand named, and
-    every `--flag` the synopsis shows must appear in that help.
+    `<...>`, `{a,b}`, `...`; a single capital such as M counts) or alternatives (`train / evaluate`), and an inline
+    span that only names a subcommand (`vaelab evaluate`): not runnable as written, so `vaelab SUB [--model M] --help`
+    must exit 0 for every subcommand named (with the synopsis's model, if it names one), and every `--flag` it shows
+    must appear in that help (for `vaelab tune`, which hands unknown flags to every run: in `vaelab train`'s help).
   * `torchrun ...`: run like a vaelab command on the CPU (CUDA hidden), with `--nproc_per_node` rewritten to 2 and a
     free local master port (gloo backend).
-  * `nbdev_export`, `nbdev_clean`: run in a temporary copy of the repository (nbs/, vaelab/, settings.ini, ...), so
-    the working tree is never rewritten; exit status 0 is required.
   * `a && b`: each part by its own rule, in order, all must pass (one bash call when every part is a plain run).
     `for X in ...; do ...; done` loops and `;` sequences run through bash when every command in them is a plain run.
   * FIXTURES: a file that a command reads but that no command of the document creates (e.g. `my_run.json`) is written
@@ -37,8 +39,9 @@ Allow-list (never executed, each with its reason; a check that can run offline i
     `nbdev_test` (tests/run step 3 runs the notebooks; checked: `nbdev_test --help` exits 0 and every name after
     `--flags` is declared in settings.ini `tst_flags`); `nbdev_docs`, `nbdev_preview`, `nbdev_readme`,
     `nbdev_prepare` (need Quarto, which the docs workflow installs).
-  * OFFLINE, by pattern: vaelab commands that need a download this machine cannot make (`--objective fid`: the
-    Inception weights of FID). Checked instead: `vaelab SUB [--model M] --help` exits 0 and shows every `--flag` used.
+  * NOT_RUN, by pattern: vaelab commands that need what neither CI nor the document provides: a download
+    (`--objective fid`: the Inception weights of FID) or students' work (`vaelab grade`: a folder of submissions).
+    Checked instead, as for a synopsis: `vaelab SUB [--model M] --help` exits 0 and shows every `--flag` used.
 A documented command that matches neither a rule nor the allow-list fails its test: nothing is skipped silently.
 """
 import json, os, re, shlex, shutil, signal, socket, subprocess, time
@@ -62,9 +65,12 @@ ALLOWED = {    # first word -> why the command is not executed
     'nbdev_readme': 'needs Quarto, which the docs workflow installs',
     'nbdev_prepare': 'needs Quarto (it calls nbdev_readme); its steps export/test/clean are what tests/run does',
 }
-OFFLINE = [    # (pattern, reason): vaelab commands that need a download; their flags are checked against --help instead
+NOT_RUN = [    # (pattern, reason): vaelab commands that need a download or students' work; their flags are checked instead
     (r'--objective[ =]fid\b', 'FID needs the Inception weights (pt_inception-2015-12-05, a download from GitHub)'),
+    (r'^vaelab grade\b', "grades students' submissions, which no documented command creates (tests/test_assignments.py grades some)"),
 ]
+REPO_COMMANDS = re.compile(r'(?<![\w-])(?:nbdev_export|nbdev_clean|vaelab assignments)\b')   # read the course's own nbs/
+FORWARDS = {'tune': 'train'}   # subcommand -> the subcommand its unknown flags go to
 
 
 # ---- extraction --------------------------------------------------------------------------------------------
@@ -122,15 +128,16 @@ def normalise(cmd: str) -> str:
 
 
 # ---- classification ----------------------------------------------------------------------------------------
-PLACEHOLDER = re.compile(r'(?<![\w$])[A-Z][A-Z0-9_]+(?![\w=])|\[[^\]]*\]|<[^>]*>|\{[^}]*\}|\.\.\.|\s[/|]\s')
+PLACEHOLDER = re.compile(r'(?<![\w$-])[A-Z][A-Z0-9_]*(?![\w=])|\[[^\]]*\]|<[^>]*>|\{[^}]*\}|\.\.\.|\s[/|]\s')
 
 
 def synopsis_checks(cmd: str):
-    "The subcommands a vaelab synopsis names, and the --flags it shows."
+    "The subcommands a vaelab synopsis names, the --flags it shows, and its --model (None if absent or a placeholder)."
     rest = cmd.split(None, 1)[1]
-    head = re.split(r'\s(?=--|[A-Z][A-Z0-9_]+\b|\[|<)', rest)[0]
+    head = re.split(r'\s(?=--|[A-Z][A-Z0-9_]*\b|\[|<)', rest)[0]
     subs = [w for w in re.split(r'[\s/|{},]+', head) if re.fullmatch(r'[a-z][a-z_-]*', w)]
-    return subs, re.findall(r'(?<![\w-])(--[a-z][\w-]*)', rest)
+    model = re.search(r'--model[ =]([a-z]\w*)\b', rest)
+    return subs, re.findall(r'(?<![\w-])(--[a-z][\w-]*)', rest), model and model.group(1)
 
 
 def _bare(cmd: str) -> str:
@@ -155,7 +162,7 @@ def _split(cmd: str, ops: str) -> list:
 
 
 def classify(origin: str, cmd: str):
-    "What to do with one command: (kind, detail), kind in run torchrun help offline repo nbdev_test chain allowed unknown."
+    "What to do with one command: (kind, detail), kind in run torchrun help not_run nbdev_test chain allowed unknown."
     loop = re.fullmatch(r'(?:for|while)\s[^;]*;\s*do\s+(.*?);?\s*done', cmd.strip())
     if loop:
         kinds = {classify(origin, p)[0] for p in _split(loop.group(1), r';')}
@@ -174,11 +181,11 @@ def classify(origin: str, cmd: str):
     if first == 'vaelab' or re.match(r'python3? -m vaelab\b', bare):
         if first == 'vaelab' and (PLACEHOLDER.search(bare[7:]) or (origin == 'inline' and len(words) == 2)):
             return 'help', synopsis_checks(bare)
-        for pattern, reason in OFFLINE:
-            if re.search(pattern, bare): return 'offline', reason
+        for pattern, reason in NOT_RUN:
+            if re.search(pattern, bare): return 'not_run', (reason, synopsis_checks(bare))
         return 'run', cmd
     if first == 'torchrun': return 'torchrun', cmd
-    if first in ('nbdev_export', 'nbdev_clean'): return 'repo', cmd
+    if first in ('nbdev_export', 'nbdev_clean'): return 'run', cmd
     if first == 'nbdev_test': return 'nbdev_test', cmd
     if first in ALLOWED: return 'allowed', ALLOWED[first]
     return 'unknown', f'no rule runs {first!r} and it is not in the allow-list ALLOWED'
@@ -285,14 +292,23 @@ def check_nbdev_test(cmd: str):
     return problems
 
 
-def check_help(subs, flags, cwd, model=None):
-    "`vaelab SUB [--model M] --help` exits 0 for every SUB and mentions every flag -> list of problems."
+def _help(sub, model, cwd):
+    cmd = f'vaelab {sub}' + (f' --model {shlex.quote(model)}' if model else '') + ' --help'
+    return cmd, *sh(cmd, cwd, timeout=60)[:2]
+
+
+def check_help(subs, flags, model, cwd):
+    "`vaelab SUB [--model M] --help` exits 0 for every SUB and mentions every flag (FORWARDS: or the target's) -> problems."
     bad = [] if subs else ['the synopsis names no subcommand']
     for sub in subs:
-        cmd = f'vaelab {sub}' + (f' --model {shlex.quote(model)}' if model else '') + ' --help'
-        rc, out, _ = sh(cmd, cwd, timeout=60)
-        if rc != 0: bad.append(f'`{cmd}` exited {rc}: {out[-1500:]}')
-        else: bad += [f'`{cmd}` does not mention {f}' for f in flags if f not in out]
+        cmd, rc, out = _help(sub, model, cwd)
+        if rc != 0: bad.append(f'`{cmd}` exited {rc}: {out[-1500:]}'); continue
+        missing = [f for f in flags if not re.search(rf'{re.escape(f)}\b', out)]
+        if missing and sub in FORWARDS:
+            cmd2, rc2, out2 = _help(FORWARDS[sub], model, cwd)
+            missing = [f for f in missing if rc2 != 0 or not re.search(rf'{re.escape(f)}\b', out2)]
+            cmd = f'{cmd}` nor `{cmd2}'
+        bad += [f'`{cmd}` does not mention {f}' for f in missing]
     return bad
 
 
@@ -306,7 +322,7 @@ def docs_tmp(tmp_path_factory):
     return tmp_path_factory.mktemp('docs_commands')
 
 
-def run_one(kind, detail, cmd, d: Path, base: Path, tag: str):
+def run_one(kind, detail, cmd, d: Path):
     "Apply the rule of `kind` to `cmd` in the document's directory `d` -> (ok, summary)."
     if kind == 'unknown': return False, f'not executed: {detail}'
     if kind == 'allowed': return True, f'allow-listed: {detail}'
@@ -316,32 +332,36 @@ def run_one(kind, detail, cmd, d: Path, base: Path, tag: str):
     if kind == 'help':
         bad = check_help(*detail, d)
         return not bad, '\n'.join(bad) or f'help of {detail[0]} ok'
-    if kind == 'offline':
-        words = shlex.split(_bare(cmd)); model = words[words.index('--model') + 1] if '--model' in words[:-1] else None
-        bad = check_help([words[1]], re.findall(r'(?<![\w-])(--[a-z][\w-]*)', cmd), d, model)
-        return not bad, '\n'.join(bad) or f'not executed ({detail}); its flags are in --help'
+    if kind == 'not_run':
+        reason, (subs, flags, model) = detail
+        bad = check_help(subs[:1], flags, model, d)
+        return not bad, '\n'.join(bad) or f'not executed ({reason}); its flags are in --help'
     if kind == 'chain':
         for part, k, det in detail:
-            ok, summary = run_one(k, det, part, d, base, tag)
+            ok, summary = run_one(k, det, part, d)
             if not ok: return False, f'part `{part}` failed: {summary}'
         return True, 'every part passed'
-    run, cwd, env = cmd, d, _env()
+    run, env = cmd, _env()
     write_fixtures(cmd, d)
     if kind == 'torchrun': run, env = torchrun_cpu(cmd), _env(CUDA_VISIBLE_DEVICES='')
-    if kind == 'repo': cwd = repo_copy(base / f'repo_{tag}')
-    rc, out, secs = sh(run, cwd, env)
+    loop = re.match(r'\s*for\s+\w+\s+in\s+([^;]*);', cmd)
+    rc, out, secs = sh(run, d, env, timeout=TIMEOUT * (len(loop.group(1).split()) if loop else 1))
     tail = '\n'.join(out.strip().split('\n')[-40:])[-4000:]
-    return rc == 0, f'exit {rc} after {secs:.0f} s (ran `{run}` in {cwd})\n{tail}'
+    return rc == 0, f'exit {rc} after {secs:.0f} s (ran `{run}` in {d})\n{tail}'
 
 
 def execute(doc: str, i: int, origin: str, cmd: str, base: Path):
     "Run command `i` of `doc` (after its predecessors, if they have not run yet) -> (ok, summary)."
-    st = _STATE.setdefault(doc, {'dir': base / re.sub(r'\W', '_', doc), 'results': {}})
-    st['dir'].mkdir(exist_ok=True)
+    if doc not in _STATE:
+        d = base / re.sub(r'\W', '_', doc)
+        if any(REPO_COMMANDS.search(c) for (dd, j, o, c) in CASES if dd == doc): repo_copy(d)
+        else: d.mkdir()
+        _STATE[doc] = {'dir': d, 'results': {}}
+    st = _STATE[doc]
     if i not in st['results']:
         for (dd, j, o, c) in CASES:
             if dd == doc and j < i and j not in st['results']: execute(doc, j, o, c, base)
-        st['results'][i] = run_one(*classify(origin, cmd), cmd, st['dir'], base, re.sub(r'\W', '_', doc) + f'_{i}')
+        st['results'][i] = run_one(*classify(origin, cmd), cmd, st['dir'])
     return st['results'][i]
 
 
@@ -371,18 +391,23 @@ def test_extraction_rules():
 
 
 def test_classification_rules():
-    assert classify('inline', 'vaelab train / evaluate / compare') == ('help', (['train', 'evaluate', 'compare'], []))
-    assert classify('inline', 'vaelab compare OUT_DIR [options]') == ('help', (['compare'], []))
-    assert classify('inline', 'vaelab compare RUN [RUN ...] --out DIR') == ('help', (['compare'], ['--out']))
-    assert classify('block', 'vaelab train --data celeba:ROOT') == ('help', (['train'], ['--data']))
+    assert classify('inline', 'vaelab train / evaluate / compare') == ('help', (['train', 'evaluate', 'compare'], [], None))
+    assert classify('inline', 'vaelab compare OUT_DIR [options]') == ('help', (['compare'], [], None))
+    assert classify('inline', 'vaelab compare RUN [RUN ...] --out DIR') == ('help', (['compare'], ['--out'], None))
+    assert classify('block', 'vaelab train --data celeba:ROOT') == ('help', (['train'], ['--data'], None))
+    assert classify('inline', 'vaelab train --model M') == ('help', (['train'], ['--model'], None))
+    assert classify('inline', 'vaelab train --model code_prior --vqvae RUN') == ('help', (['train'], ['--model', '--vqvae'], 'code_prior'))
     assert classify('block', 'vaelab train --data celeba:data/celeba')[0] == 'run'
-    assert classify('block', 'vaelab tune --objective fid --out t')[0] == 'offline'
+    assert classify('block', 'vaelab train --model vae -O 2')[0] == 'run'
+    assert classify('block', 'vaelab tune --objective fid --out t')[0] == 'not_run'
+    assert classify('block', 'vaelab grade submissions/')[0] == 'not_run'
+    assert classify('block', 'nbdev_export')[0] == 'run' and REPO_COMMANDS.search('vaelab assignments student/')
     assert classify('block', 'VAELAB_SMOKE=1 vaelab train --steps 3')[0] == 'run'
     assert classify('block', 'for m in vae vqvae; do vaelab train --model $m --out runs/$m; done')[0] == 'run'
     assert classify('block', 'for m in a b; do rm -rf $m; done')[0] == 'unknown'
     assert classify('block', 'vaelab train && vaelab evaluate runs/x')[0] == 'run'
     kind, parts = classify('block', 'nbdev_export && nbdev_test --flags slow')
-    assert kind == 'chain' and [k for _, k, _ in parts] == ['repo', 'nbdev_test']
+    assert kind == 'chain' and [k for _, k, _ in parts] == ['run', 'nbdev_test']
     assert classify('block', 'vaelab train && rm -rf /')[0] == 'unknown'
     assert classify('block', 'vaelab train | tee log')[0] == 'unknown'
     assert classify('block', "vaelab train --out 'a;b'")[0] == 'run'
@@ -407,8 +432,11 @@ def test_fixtures_and_checks(tmp_path):
     assert {k: len(v) for k, v in celeba_partition(tmp_path / 'data/faces').items()} == {'train': 12, 'valid': 4, 'test': 4}
     assert check_nbdev_test('nbdev_test --flags slow gpu') == []
     assert any("'fast'" in p for p in check_nbdev_test('nbdev_test --flags slow fast'))
-    assert check_help(['train'], ['--steps'], tmp_path) == []
-    assert check_help(['train'], ['--no-such-flag'], tmp_path) and check_help(['no-such-command'], [], tmp_path)
+    assert check_help(['train'], ['--steps'], None, tmp_path) == []
+    assert check_help(['train'], ['--no-such-flag'], None, tmp_path) and check_help(['no-such-command'], [], None, tmp_path)
+    assert check_help(['tune'], ['--steps', '--latent-dim'], 'vae', tmp_path) == []          # tune hands these to train
+    assert check_help(['tune'], ['--no-such-flag'], 'vae', tmp_path)
+    assert check_help(['train'], ['--vqvae'], None, tmp_path) and check_help(['train'], ['--vqvae'], 'code_prior', tmp_path) == []
 
 
 def test_timeout_kills_the_command(tmp_path):

@@ -12,12 +12,12 @@ import torch
 import matplotlib.pyplot as plt
 from fastcore.basics import patch
 from .elbo import VAE, VAEConfig, gaussian_kl, reconstruction_nll
-from .train import runs_dir
+from .train import runs_dir, model_device, evaluating, markdown_table, plot_images
 
 # %% auto #0
 __all__ = ['SCHEDULES', 'beta_norm', 'beta_from_norm', 'linear_warmup', 'cyclical', 'capacity', 'capacity_loss', 'kl_per_dim',
-           'active_units', 'BetaVAEConfig', 'BetaVAE', 'evaluate_vae', 'beta_sweep', 'markdown_table', 'sweep_figure',
-           'plot_sweep', 'plot_kl_per_dim']
+           'active_units', 'BetaVAEConfig', 'BetaVAE', 'sweep_row', 'beta_sweep', 'sweep_figure', 'plot_sweep',
+           'plot_kl_per_dim']
 
 # %% ../nbs/04_beta_vae.ipynb #608f5eda
 def beta_norm(beta: float, # KL weight β
@@ -152,112 +152,77 @@ def losses(self: BetaVAE, x: torch.Tensor, # images (B,C,H,W) in [0,1]
     out['capacity' if c.schedule == 'capacity' else 'beta_t'] = out['kl'].detach().new_tensor(float(val))
     return out
 
-# %% ../nbs/04_beta_vae.ipynb #703dfd0e
-@torch.no_grad()
-def evaluate_vae(model, x: torch.Tensor, # held-out images (N,C,H,W) in [0,1]
-                 batch_size: int = 256, seed: int = 0) -> dict:
-    "Per-image recon NLL, KL, ELBO (nats), per-pixel BCE/MSE of the mean reconstruction, active units."
-    from vaelab.data import check_images
-    x = check_images(x, name='x')
-    was, dev = model.training, next(model.parameters()).device
-    model.eval(); g = torch.Generator(dev).manual_seed(seed)
-    sums, mus = dict(recon=0., kl=0., bce=0., mse=0.), []
-    try:
-        for i in range(0, len(x), batch_size):
-            xb = x[i:i + batch_size].to(dev)
-            mu, logvar = (t.float() for t in model.encode(xb))
-            z = mu + (0.5 * logvar).exp() * torch.randn(mu.shape, generator=g, device=dev)
-            sums['recon'] += reconstruction_nll(model.config, model.decode_logits(z), xb).sum().item()
-            sums['kl'] += gaussian_kl(mu, logvar).sum().item()
-            xh = model.decode(mu).float().clamp(1e-6, 1 - 1e-6)
-            sums['bce'] += torch.nn.functional.binary_cross_entropy(xh, xb, reduction='sum').item() / xb[0].numel()
-            sums['mse'] += (xh - xb).pow(2).sum().item() / xb[0].numel()
-            mus.append(mu.cpu())
-    finally: model.train(was)
-    out = {k: v / len(x) for k, v in sums.items()}
-    out['elbo'] = -(out['recon'] + out['kl'])
-    out['active'] = int(active_units(torch.cat(mus)).sum())
-    return out
+# %% ../nbs/04_beta_vae.ipynb #59df983a
+def sweep_row(model: BetaVAE, # a trained β-VAE (or VAE)
+              x: torch.Tensor, # held-out images (N,C,H,W) in [0,1]
+              seed: int = 0) -> dict: # seed of the posterior samples
+    "One row of a β sweep: β, β_norm, KL/ELBO/BCE/MSE of chapter 9's scorer, recon NLL, active units."
+    from vaelab.evaluate import evaluate_model
+    rec = evaluate_model(model, x, seed=seed, lpips_model=None, fd_model=None)['reconstruction']
+    with evaluating(model): mu = torch.cat([model.embed(x[i:i + 256].to(model_device(model))) for i in range(0, len(x), 256)])
+    b = model.config.beta
+    return {'beta': b, 'beta_norm': beta_norm(b, model.config.latent_dim, int(np.prod(x.shape[1:]))), 'KL': rec['KL'],
+            'recon': -rec['ELBO'] - rec['KL'], 'ELBO': rec['ELBO'], 'BCE': rec['BCE'], 'MSE': rec['MSE'],
+            'active': int(active_units(mu.float().cpu()).sum())}
 
-# %% ../nbs/04_beta_vae.ipynb #24b10fae
+# %% ../nbs/04_beta_vae.ipynb #b7dd3630
 def beta_sweep(betas=(0.5, 1, 2, 4, 8), # KL weights to compare
                data=None, # training images (N,C,H,W) or a DSprites (default: procedural dSprites)
                eval_images=None, # held-out images for the table (default: 1024 dSprites with another seed)
                model_config: BetaVAEConfig | None = None, # everything but beta (default: 10 latents, Burgess nets)
                train_config=None, # a vaelab.train.TrainConfig (its run_dir is replaced per β)
                tag: str = 'dsprites', # name of the sweep's folder under runs_dir()
-               init_from=None, # a model whose weights start every run (a shared warm start), else fresh weights
-               keep_models: bool = True) -> list[dict]: # put the trained model in each row under 'model'
-    "Train one BetaVAE per β with the same seed, data and budget; rows of metrics per image (see `evaluate_vae`)."
+               init_from=None) -> dict: # a model whose weights start every run (a shared warm start), else fresh weights
+    "Train one BetaVAE per β with the same seed, data and budget -> {β: (model, `sweep_row`)}."
     from vaelab.train import TrainConfig, fit_or_load
     from vaelab.data import DSprites, small_dsprites
-    data = DSprites() if data is None else data
-    eval_images = small_dsprites(1024, seed=12345) if eval_images is None else eval_images
-    mcfg, tcfg = model_config or BetaVAEConfig(latent_dim=10), train_config or TrainConfig(steps=20_000, batch_size=64, lr=5e-4)
     if not betas: raise ValueError("betas: expected at least one KL weight")
-    rows, root = [], runs_dir() / f'beta-sweep-{tag}'
+    data, x = DSprites() if data is None else data, small_dsprites(1024, seed=12345) if eval_images is None else eval_images
+    mcfg, tcfg = model_config or BetaVAEConfig(latent_dim=10), train_config or TrainConfig(steps=20_000, batch_size=64, lr=5e-4)
+    out = {}
     for b in betas:
         torch.manual_seed(tcfg.seed)                                    # identical initial weights for every β
         model = BetaVAE(mcfg.replace(beta=float(b)))
         if init_from is not None: model.load_state_dict(init_from.state_dict())
-        model, hist = fit_or_load(model, data, tcfg.replace(run_dir=str(root / f'beta={b:g}')))
-        model = model.eval()
-        row = {'beta': float(b), 'beta_norm': beta_norm(b, mcfg.latent_dim, int(np.prod(eval_images.shape[1:]))),
-               **evaluate_vae(model, eval_images, seed=tcfg.seed), 'steps': hist['step'][-1] if hist.get('step') else tcfg.steps,
-               'run_dir': str(root / f'beta={b:g}')}
-        if keep_models: row['model'] = model
-        rows.append(row)
-    return rows
+        model, _ = fit_or_load(model, data, tcfg.replace(run_dir=str(runs_dir() / f'beta-sweep-{tag}' / f'beta={b:g}')))
+        out[float(b)] = (model.eval(), sweep_row(model, x, tcfg.seed))
+    return out
 
-def markdown_table(rows: list[dict], cols=('beta', 'beta_norm', 'recon', 'kl', 'elbo', 'bce', 'mse', 'active'),
-                   fmt: str = '.4g') -> str:
-    "A markdown table of the numeric columns `cols` of `rows`."
-    head = '| ' + ' | '.join(cols) + ' |\n|' + '---|' * len(cols) + '\n'
-    cell = lambda v: format(v, fmt) if isinstance(v, float) else str(v)
-    return head + ''.join('| ' + ' | '.join(cell(r[c]) for c in cols) + ' |\n' for r in rows)
-
-# %% ../nbs/04_beta_vae.ipynb #14e54690
+# %% ../nbs/04_beta_vae.ipynb #0d4d7531
 @torch.no_grad()
-def sweep_figure(rows: list[dict], # output of `beta_sweep` (with models)
+def sweep_figure(models: dict, # {label: model}, e.g. {'β=4': model}
                  x: torch.Tensor | None = None, # originals (n,C,H,W) for reconstructions; None: prior samples
-                 n: int = 8, seed: int = 0):
-    "Seed-study layout: top row originals then one row of reconstructions per β, or one row of prior samples per β (same noise)."
-    if not rows or 'model' not in rows[0]: raise ValueError("rows: expected beta_sweep(...) output with keep_models=True")
-    recon = x is not None
-    imgs = [('original', x[:n])] if recon else []
-    for r in rows:
-        m = r['model'].eval(); dev = next(m.parameters()).device
+                 n: int = 8, # images per row
+                 seed: int = 0): # seed of the shared prior noise
+    "Originals then one row of reconstructions per model, or one row of prior samples per model (same z in every row)."
+    rows = {'original': x[:n]} if x is not None else {}
+    for label, m in models.items():
+        dev = model_device(m)
         z = torch.randn(n, m.config.latent_dim, generator=torch.Generator().manual_seed(seed)).to(dev)
-        imgs.append((f"β={r['beta']:g}", m.reconstruct(x[:n].to(dev)) if recon else m.decode(z)))
-    n = imgs[0][1].shape[0]
-    fig, axs = plt.subplots(len(imgs), n, figsize=(0.85 * n, 0.85 * len(imgs) + 0.3), squeeze=False)
-    for i, (name, batch) in enumerate(imgs):
-        for j in range(n):
-            im = batch[j].float().cpu()
-            axs[i, j].imshow(im[0] if im.shape[0] == 1 else im.permute(1, 2, 0), cmap='gray', vmin=0, vmax=1)
-            axs[i, j].set_xticks([]); axs[i, j].set_yticks([])
-        axs[i, 0].set_ylabel(name, rotation=0, ha='right', va='center', fontsize=9)
-    fig.suptitle('reconstructions' if recon else 'samples from the prior (same z in every row)', fontsize=10)
-    fig.tight_layout(); plt.close(fig)
-    return fig
+        with evaluating(m): rows[label] = m.reconstruct(x[:n].to(dev)) if x is not None else m.decode(z)
+    return plot_images(rows, n)
 
-def plot_sweep(rows: list[dict]):
+# %% ../nbs/04_beta_vae.ipynb #3c762a46
+def plot_sweep(rows: dict): # {β: sweep row} (see `sweep_row`)
     "KL and reconstruction NLL (nats per image) against β, log-scale β."
     fig, ax = plt.subplots(figsize=(4.5, 3))
-    b = [r['beta'] for r in rows]
-    l1 = ax.plot(b, [r['kl'] for r in rows], 'o-', label='KL'); ax.set_xscale('log', base=2); ax.set_xlabel('β'); ax.set_ylabel('KL [nats/image]')
-    ax2 = ax.twinx(); l2 = ax2.plot(b, [r['recon'] for r in rows], 's--', color='C1', label='recon NLL'); ax2.set_ylabel('recon NLL [nats/image]')
+    b = list(rows)
+    l1 = ax.plot(b, [r['KL'] for r in rows.values()], 'o-', label='KL')
+    ax.set_xscale('log', base=2); ax.set_xlabel('β'); ax.set_ylabel('KL [nats/image]')
+    ax2 = ax.twinx(); l2 = ax2.plot(b, [r['recon'] for r in rows.values()], 's--', color='C1', label='recon NLL')
+    ax2.set_ylabel('recon NLL [nats/image]')
     ax.legend(l1 + l2, [l.get_label() for l in l1 + l2], loc='center right', fontsize=8); fig.tight_layout(); plt.close(fig)
     return fig
 
-def plot_kl_per_dim(rows: list[dict], x: torch.Tensor):
-    "Bar chart of per-dimension KL (sorted, nats) for each β's model on images x: the 'active units' picture."
+# %% ../nbs/04_beta_vae.ipynb #f491724c
+def plot_kl_per_dim(models: dict, # {label: model}
+                    x: torch.Tensor): # images (N,C,H,W) in [0,1]
+    "Bar chart of per-dimension KL (sorted, nats) of each model on images x: the 'active units' picture."
     fig, ax = plt.subplots(figsize=(6, 3))
-    k = len(rows); w = 0.8 / k
-    for i, r in enumerate(rows):
-        m = r['model'].eval(); dev = next(m.parameters()).device
-        with torch.no_grad(): mu, lv = (t.float().cpu() for t in m.encode(x.to(dev)))
+    w = 0.8 / len(models)
+    for i, (label, m) in enumerate(models.items()):
+        with evaluating(m): mu, lv = (t.float().cpu() for t in m.encode(x.to(model_device(m))))
         kd = kl_per_dim(mu, lv).sort(descending=True).values
-        ax.bar(np.arange(len(kd)) + i * w, kd.numpy(), w, label=f"β={r['beta']:g}")
+        ax.bar(np.arange(len(kd)) + i * w, kd.numpy(), w, label=label)
     ax.set_xlabel('latent (sorted by KL)'); ax.set_ylabel('KL [nats]'); ax.legend(fontsize=8); fig.tight_layout(); plt.close(fig)
     return fig

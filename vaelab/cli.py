@@ -9,14 +9,14 @@ from pathlib import Path
 import torch
 from .nets import field_docs
 from .data import DATA_SPECS, dataset_from_spec, ImageBatches
-from .train import (TrainConfig, Trainer, MODELS, model_class, pick_device, seed_everything, load_run, runs_dir,
+from .train import (TrainConfig, Trainer, MODELS, model_class, pick_device, seed_everything, load_run, runs_dir, import_path,
                           CheckpointError, NonFiniteLossError, TrainingInterrupted)
 
 # %% auto #0
 __all__ = ['USER_ERRORS', 'RUN_KEYS', 'OBJECTIVES', 'DEFAULT_OBJECTIVE', 'COMMANDS', 'USAGE', 'UsageError', 'Parser', 'smoke',
            'budget', 'add_config_flags', 'overrides', 'read_config_file', 'train_parser', 'run_configs', 'train_main',
            'write_metrics', 'finish_distributed', 'heldout_images', 'heldout_scores', 'latent_report', 'load_model',
-           'evaluate_main', 'objective_value', 'tune_parser', 'tune_main', 'main', 'console']
+           'evaluate_main', 'objective_value', 'tune_parser', 'tune_main', 'zoo_main', 'main', 'console']
 
 # %% ../nbs/11_cli.ipynb #bf3e31fb
 class UsageError(ValueError):
@@ -254,22 +254,31 @@ def tune_main(argv=None): # arguments after `vaelab tune`
     return bo
 
 # %% ../nbs/11_cli.ipynb #603ed830
-def _lazy(module: str, fn: str = 'main'):
-    return lambda argv: getattr(__import__(module, fromlist=[fn]), fn)(argv)
+def zoo_main(argv=None): # arguments after `vaelab zoo`
+    "Entry point of `vaelab zoo [NAME]`: print the table of pretrained models, or one model card."
+    from vaelab.zoo import names, card, zoo_table
+    p = Parser(prog='vaelab zoo', description='The pretrained models shipped with vaelab: their table, or one model card.')
+    p.add_argument('name', nargs='?', help=f"a pretrained model (one of: {', '.join(names()) or 'none yet'})")
+    a = p.parse_args(argv)
+    if a.name: print(json.dumps(card(a.name), indent=2)); return card(a.name)
+    print(zoo_table()); return names()
 
-COMMANDS = {'train': train_main, 'evaluate': evaluate_main, 'compare': _lazy('vaelab.compare'),
-            'tune': tune_main, 'zoo': _lazy('vaelab.zoo'),
-            'assignments': _lazy('vaelab.assignments', 'assignments_main'), 'grade': _lazy('vaelab.assignments', 'grade_main')}
+# %% ../nbs/11_cli.ipynb #2edd7351
+COMMANDS = {'train': train_main, 'evaluate': evaluate_main, 'tune': tune_main, 'zoo': zoo_main,
+            'compare': 'vaelab.compare:main', 'assignments': 'vaelab.assignments:assignments_main',
+            'grade': 'vaelab.assignments:grade_main'}     # later chapters' commands by path, imported when used
 USAGE = f"usage: vaelab {{{','.join(COMMANDS)}}} [options]   (vaelab <command> --help for its options; no command: vaelab train)"
 
-# %% ../nbs/11_cli.ipynb #691c5094
+# %% ../nbs/11_cli.ipynb #8e16e8f1
 def main(argv=None): # the command line after `vaelab` (default: sys.argv)
     "The `vaelab` command: dispatch to a subcommand; with no arguments, the main job (`vaelab train`)."
     argv = list(sys.argv[1:] if argv is None else argv)
     if argv and argv[0] in ('-h', '--help'): print(USAGE); return None
     if argv and argv[0] not in COMMANDS:
         raise UsageError(f"unknown command {argv[0]!r}; expected one of {', '.join(COMMANDS)}")
-    return COMMANDS[argv[0]](argv[1:]) if argv else train_main([])
+    if not argv: return train_main([])
+    cmd = COMMANDS[argv[0]]
+    return (import_path(cmd) if isinstance(cmd, str) else cmd)(argv[1:])
 
 # %% ../nbs/11_cli.ipynb #dabba491
 def console():

@@ -10,16 +10,21 @@ import numpy as np
 import torch
 import torch.nn.functional as F
 from torch import Tensor
+from dataclasses import dataclass
+from torch import nn
+from fastcore.basics import patch
+from .nets import NetConfig, make_encoder
 from .train import model_device, evaluating
 
 # %% auto #0
-__all__ = ['GMSD_C', 'WEIGHT_FILES', 'LPIPS_BACKBONES', 'FID_WEIGHTS', 'COLUMNS', 'ARROWS', 'check_pair', 'mse_per_image',
-           'bce_per_image', 'gaussian_window', 'ssim', 'luminance', 'gmsd', 'checkpoint_path', 'MissingWeights',
-           'require_weights', 'load_lpips', 'lpips_distance', 'frechet_distance', 'feature_stats', 'fid_from_features',
-           'iwae_from_log_weights', 'iwae_bound', 'Unavailable', 'gaussian_posterior', 'log_likelihood', 'kl_per_image',
-           'elbo_per_image', 'iwae_per_image', 'load_inception', 'inception_features', 'fid', 'resolve_lpips',
-           'score_images', 'summarize', 'generate', 'evaluate_model', 'comparison_tables', 'table_markdown',
-           'table_html', 'orig_recon_gen_figure']
+__all__ = ['GMSD_C', 'WEIGHT_FILES', 'LPIPS_BACKBONES', 'FID_WEIGHTS', 'DSPRITES_CLASSES', 'COLUMNS', 'ARROWS', 'check_pair',
+           'mse_per_image', 'bce_per_image', 'gaussian_window', 'ssim', 'luminance', 'gmsd', 'checkpoint_path',
+           'MissingWeights', 'require_weights', 'load_lpips', 'lpips_distance', 'frechet_distance', 'feature_stats',
+           'fid_from_features', 'iwae_from_log_weights', 'iwae_bound', 'Unavailable', 'gaussian_posterior',
+           'log_likelihood', 'kl_per_image', 'elbo_per_image', 'iwae_per_image', 'load_inception', 'inception_features',
+           'fid', 'FactorClassifierConfig', 'FactorClassifier', 'factor_loss', 'factor_accuracy',
+           'train_factor_classifier', 'sample_fd', 'resolve_lpips', 'score_images', 'summarize', 'generate',
+           'resolve_fd', 'evaluate_model', 'comparison_tables', 'table_markdown', 'table_html', 'orig_recon_gen_figure']
 
 # %% ../nbs/09_evaluation.ipynb #3b5c4b59
 def check_pair(x: Tensor, y: Tensor, names=('x', 'y')) -> tuple[Tensor, Tensor]:
@@ -302,9 +307,73 @@ def fid(real: Tensor, fake: Tensor, model=None, batch_size: int = 50) -> float:
     "FID between image sets real (N, C, H, W) and fake (M, C, H, W), both in [0, 1]."
     return fid_from_features(inception_features(real, model, batch_size), inception_features(fake, model, batch_size))
 
+# %% ../nbs/09_evaluation.ipynb #67a16bb4
+DSPRITES_CLASSES = (3, 6, 40, 32, 32)   # classes of shape, scale, orientation, posX, posY
+
+@dataclass
+class FactorClassifierConfig(NetConfig):
+    "Config of `FactorClassifier`: a backbone whose output is the feature vector."
+    latent_dim: int = 64            # size of the feature vector the Fréchet distance uses
+
+class FactorClassifier(nn.Module):
+    "A classifier of dSprites' five factors; `embed(x)` gives the features of the sample Fréchet distance."
+    config_class = FactorClassifierConfig
+    def __init__(self, config: FactorClassifierConfig | None = None): # default: `FactorClassifierConfig()`
+        super().__init__()
+        self.config = c = config or FactorClassifierConfig()
+        self.encoder = make_encoder(c, c.latent_dim)
+        self.heads = nn.Linear(c.latent_dim, sum(DSPRITES_CLASSES))
+
+# %% ../nbs/09_evaluation.ipynb #e2f2448f
+@patch
+def embed(self: FactorClassifier, x: Tensor) -> Tensor: # images (B,1,64,64) in [0,1]
+    "Features (B, latent_dim): the last hidden layer, after a ReLU."
+    return F.relu(self.encoder(x))
+
+@patch
+def forward(self: FactorClassifier, x: Tensor) -> list: # images (B,1,64,64) in [0,1]
+    "One logit tensor per factor: [(B,3), (B,6), (B,40), (B,32), (B,32)]."
+    return list(self.heads(self.embed(x)).split(DSPRITES_CLASSES, 1))
+
+# %% ../nbs/09_evaluation.ipynb #7f503703
+def factor_loss(model: FactorClassifier, x: Tensor, # the classifier; images (B,1,64,64)
+                classes: Tensor) -> Tensor: # factor classes (B,5): shape, scale, orientation, posX, posY
+    "Sum over the five factors of the cross-entropy (nats per image)."
+    return sum(F.cross_entropy(l, classes[:, k]) for k, l in enumerate(model(x)))
+
+def factor_accuracy(model: FactorClassifier, x: Tensor, classes: Tensor) -> list: # as for `factor_loss`
+    "Accuracy of each of the five factors on (x, classes)."
+    with evaluating(model): return [float((l.argmax(1) == classes[:, k]).float().mean()) for k, l in enumerate(model(x))]
+
+# %% ../nbs/09_evaluation.ipynb #c855c093
+def train_factor_classifier(steps: int = 3000, batch_size: int = 64, lr: float = 1e-3, # budget and optimiser
+                            seed: int = 0, device='cpu'): # seed of weights and data; where to train
+    "Train a FactorClassifier on freshly rendered dSprites -> (model in eval mode, accuracy per factor on 2,000 new images)."
+    from vaelab.data import DSprites
+    ds, rng = DSprites(), np.random.default_rng(seed)
+    torch.manual_seed(seed)
+    model = FactorClassifier().to(device)
+    opt = torch.optim.Adam(model.parameters(), lr)
+    for _ in range(steps):
+        c = ds.sample_factors(batch_size, rng)
+        loss = factor_loss(model, ds.render(c).to(device), torch.as_tensor(c[:, 1:], device=device))
+        opt.zero_grad(); loss.backward(); opt.step()
+    c = ds.sample_factors(2000, rng)
+    return model.eval(), factor_accuracy(model, ds.render(c).to(device), torch.as_tensor(c[:, 1:], device=device))
+
+# %% ../nbs/09_evaluation.ipynb #155897d7
+def sample_fd(real: Tensor, fake: Tensor, # image sets (N,1,64,64) and (M,1,64,64) in [0, 1]
+              classifier: FactorClassifier, batch_size: int = 256): # the feature map; images per pass
+    "Fréchet distance between two image sets in the factor classifier's feature space."
+    def feats(x):
+        with evaluating(classifier):
+            dev = model_device(classifier)
+            return torch.cat([classifier.embed(x[i:i + batch_size].to(dev)).double().cpu() for i in range(0, len(x), batch_size)])
+    return fid_from_features(feats(real), feats(fake))
+
 # %% ../nbs/09_evaluation.ipynb #a101e450
 COLUMNS = ('BCE', 'MSE', 'KL', 'ELBO', 'LPIPS', 'SSIM', 'GMSD')
-ARROWS = {'BCE': '↓', 'MSE': '↓', 'ELBO': '↑', 'LPIPS': '↓', 'SSIM': '↑', 'GMSD': '↓', 'FID': '↓'}
+ARROWS = {'BCE': '↓', 'MSE': '↓', 'ELBO': '↑', 'LPIPS': '↓', 'SSIM': '↑', 'GMSD': '↓', 'FD': '↓', 'FID': '↓'}
 
 
 def _reason(e: Exception) -> str:
@@ -359,17 +428,28 @@ def generate(model, n: int, seed: int = 0) -> Tensor:
             torch.manual_seed(seed)
             return model.sample(n)
 
+def resolve_fd(fd_model='auto', x: Tensor | None = None): # a FactorClassifier, 'auto' or None; the held-out images
+    "The factor classifier for the FD column, or 'unavailable: <reason>' ('auto': the zoo's, for 1x64x64 images)."
+    if fd_model is None: return 'unavailable: FD switched off'
+    if not (isinstance(fd_model, str) and fd_model == 'auto'): return fd_model
+    if x is not None and tuple(x.shape[1:]) != (1, 64, 64): return 'unavailable: FD needs dSprites-like 1x64x64 images'
+    from vaelab.zoo import names, pretrained
+    if 'factor_classifier' not in names(): return 'unavailable: no factor classifier in this copy of the zoo'
+    return pretrained('factor_classifier', device=x.device if x is not None else 'cpu')
+
 def evaluate_model(model, x: Tensor, # held-out images (N, C, H, W) in [0, 1]
                    n_samples: int | None = None, # prior samples for the generation table (default N)
                    seed: int = 0, lpips_model='auto', likelihood: str = 'bernoulli',
                    fid_model=None, # compute FID: an Inception network, 'auto', or None (no FID column)
+                   fd_model='auto', # the sample FD: a FactorClassifier, 'auto' (the zoo's, on dSprites) or None
                    batch_size: int = 64) -> dict:
     "{'reconstruction': row, 'generation': row} of one model; a row maps column -> mean or 'unavailable: ...'."
-    lp = resolve_lpips(lpips_model, model_device(model))
+    lp, fd_net = resolve_lpips(lpips_model, model_device(model)), resolve_fd(fd_model, x)
     g = torch.Generator(device=model_device(model)).manual_seed(seed + 1)
     rec = summarize(score_images(model, x, lp, likelihood, batch_size, g))
     x_gen = generate(model, n_samples or len(x), seed)
     gen = summarize(score_images(model, x_gen, lp, likelihood, batch_size, g))
+    gen['FD'] = fd_net if isinstance(fd_net, str) else sample_fd(x, x_gen, fd_net)
     if fid_model is not None:
         try: gen['FID'] = fid(x, x_gen, None if isinstance(fid_model, str) and fid_model == 'auto' else fid_model, batch_size)
         except (MissingWeights, ImportError) as e: gen['FID'] = f'unavailable: {_reason(e)}'
@@ -378,11 +458,11 @@ def evaluate_model(model, x: Tensor, # held-out images (N, C, H, W) in [0, 1]
 # %% ../nbs/09_evaluation.ipynb #b4afb545
 def comparison_tables(models: dict, # name -> model (β-VAE: one entry per β)
                       x: Tensor, n_samples: int | None = None, seed: int = 0, lpips_model='auto',
-                      likelihood: str = 'bernoulli', fid_model=None, batch_size: int = 64) -> dict:
+                      likelihood: str = 'bernoulli', fid_model=None, fd_model='auto', batch_size: int = 64) -> dict:
     "The study's two tables: {'reconstruction': {name: row}, 'generation': {name: row}} on the same images and seed."
     out = {'reconstruction': {}, 'generation': {}}
     for name, m in models.items():
-        r = evaluate_model(m, x, n_samples, seed, lpips_model, likelihood, fid_model, batch_size)
+        r = evaluate_model(m, x, n_samples, seed, lpips_model, likelihood, fid_model, fd_model, batch_size)
         out['reconstruction'][name], out['generation'][name] = r['reconstruction'], r['generation']
     return out
 
@@ -393,7 +473,7 @@ def _md_cell(v) -> str:
     return _fmt(v).replace('|', '\\|')                                  # a '|' inside a cell would split it
 
 def _columns(rows: dict) -> list:
-    return [c for c in (*COLUMNS, 'FID') if any(c in r for r in rows.values())]
+    return [c for c in (*COLUMNS, 'FD', 'FID') if any(c in r for r in rows.values())]
 
 def table_markdown(rows: dict, title: str | None = None) -> str:
     "A markdown table: one row per model, columns with ↑/↓ for the direction of better."

@@ -17,11 +17,12 @@ from .nets import Config
 from .data import ImageBatches
 
 # %% auto #0
-__all__ = ['MODELS', 'TrainConfig', 'dist_env', 'pick_device', 'seed_everything', 'runs_dir', 'model_device', 'evaluating',
-           'import_path', 'register_model', 'model_class', 'model_name', 'NonFiniteLossError', 'check_finite',
-           'image_grid', 'plot_history', 'plot_images', 'shard_seed', 'init_distributed', 'allreduce_mean_',
-           'weights_digest', 'Trainer', 'CheckpointError', 'load_checkpoint_file', 'tensorboard_writer',
-           'TrainingInterrupted', 'stop_flag', 'run_model_class', 'load_run', 'fit_or_load']
+__all__ = ['MODELS', 'TrainConfig', 'dist_env', 'pick_device', 'seed_everything', 'hardware', 'runs_dir', 'model_device',
+           'evaluating', 'import_path', 'register_model', 'model_class', 'model_name', 'NonFiniteLossError',
+           'check_finite', 'image_grid', 'plot_history', 'plot_images', 'markdown_table', 'shard_seed',
+           'init_distributed', 'allreduce_mean_', 'weights_digest', 'Trainer', 'CheckpointError',
+           'load_checkpoint_file', 'tensorboard_writer', 'TrainingInterrupted', 'stop_flag', 'run_model_class',
+           'load_run', 'fit_or_load']
 
 # %% ../nbs/03_train.ipynb #50ec2219
 @dataclass
@@ -76,6 +77,15 @@ def pick_device(pref: str = 'auto') -> torch.device:
 def seed_everything(seed: int): # any integer
     "Seed Python, NumPy and torch (CPU and CUDA) generators."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
+
+def hardware(device=None) -> str: # the training device (default: CUDA if present)
+    "The machine, in words: the GPU's name, or the CPU model and its core count (recorded in checkpoints)."
+    import platform
+    dev = torch.device(device) if device is not None else torch.device('cuda' if torch.cuda.is_available() else 'cpu')
+    if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
+    info = Path('/proc/cpuinfo')
+    cpu = next((l.split(':', 1)[1].strip() for l in info.read_text().splitlines() if l.startswith('model name')), '') if info.exists() else ''
+    return f"{cpu or platform.processor() or 'CPU'}, {os.cpu_count()} cores"
 
 # %% ../nbs/03_train.ipynb #bccd2cbf
 def runs_dir() -> Path:
@@ -170,6 +180,20 @@ def plot_images(rows: dict, nrow: int = 8):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/03_train.ipynb #dc3e08c8
+def markdown_table(rows: dict, # {row name: {column: value}}
+                   cols=None, # the columns, in order (default: every column of the first row)
+                   labels: dict | None = None, # header text per column (default: the column name)
+                   title: str | None = None, # a bold line above the table
+                   index: str = '', # header of the first column (the row names)
+                   fmt: str = '.4g') -> str: # format of float cells
+    "A markdown table with one row per entry of `rows` and a first column of row names."
+    cols = list(cols or next(iter(rows.values()), {}))
+    cell = lambda v: (format(v, fmt) if isinstance(v, float) else str(v)).replace('|', '\\|')
+    head = [index, *[(labels or {}).get(c, c) for c in cols]]
+    lines = ([f"**{title}**", ''] if title else []) + ['| ' + ' | '.join(head) + ' |', '|' + '---|' * len(head)]
+    return '\n'.join(lines + ['| ' + ' | '.join([cell(n)] + [cell(r.get(c, '')) for c in cols]) + ' |' for n, r in rows.items()])
+
 # %% ../nbs/03_train.ipynb #8db1dc83
 def shard_seed(seed: int, rank: int) -> int:
     "Seed of process `rank`'s batch stream: batches differ across ranks, and are reproducible from (seed, step, rank)."
@@ -223,6 +247,7 @@ class Trainer:
         if self.world_size > 1: self._broadcast_weights()
         self.opts = {g: self._make_opt(ps) for g, ps in self.groups.items()}
         self.step, self.history, self._stop, self._tb = 0, {'step': []}, None, None
+        self.seconds, self._t0 = 0.0, time.time()      # training wall time, summed over resumed sessions
         self.use_amp = self.device.type == 'cuda' and cfg.amp in ('auto', 'bf16') or cfg.amp == 'bf16'
         self._losses = self._compiled(model) if cfg.compile else model.losses
         self.log_every = cfg.log_every or (1 if self.device.type == 'cpu' else 100)
@@ -330,10 +355,10 @@ def load_checkpoint_file(path, # a checkpoint written by `Trainer.save_checkpoin
 # %% ../nbs/03_train.ipynb #e6cf9330
 @patch
 def state_dict(self: Trainer) -> dict:
-    "Everything needed to resume: model, optimisers, step, history, RNG states (tensors and plain containers)."
+    "Everything needed to resume: model, optimisers, step, history, RNG states, training time (tensors and plain containers)."
     return {'model': self.model.state_dict(), 'opts': {g: o.state_dict() for g, o in self.opts.items()},
-            'step': self.step, 'history': self.history, 'rng_cpu': self._rng_cpu,
-            'rng_cuda': self._rng_cuda, 'config': self.config.to_dict()}
+            'step': self.step, 'history': self.history, 'rng_cpu': self._rng_cpu, 'rng_cuda': self._rng_cuda,
+            'config': self.config.to_dict(), 'seconds': self.seconds + time.time() - self._t0, 'hardware': hardware(self.device)}
 
 @patch
 def save_checkpoint(self: Trainer, gather: bool = True): # under torchrun: collect every rank's RNG state (a collective)
@@ -356,7 +381,7 @@ def load_checkpoint(self: Trainer, path=None): # default: run_dir's checkpoints/
     ck = load_checkpoint_file(path or self.run_dir / 'checkpoints' / 'last.pt', self.device)
     self.model.load_state_dict(ck['model'])
     for g, o in self.opts.items(): o.load_state_dict(ck['opts'][g])
-    self.step, self.history = ck['step'], ck['history']
+    self.step, self.history, self.seconds = ck['step'], ck['history'], ck.get('seconds', 0.0)
     rng_cpu, rng_cuda = ck['rng_cpu'], ck['rng_cuda']
     if len(ck.get('rng_ranks') or []) == self.world_size > 1: rng_cpu, rng_cuda = ck['rng_ranks'][self.rank]
     torch.set_rng_state(rng_cpu.cpu())
@@ -467,6 +492,7 @@ def _start(self: Trainer, resume: bool):
     "Load the last checkpoint (resume) or seed everything; write config.json; open TensorBoard."
     if resume and (self.run_dir / 'checkpoints' / 'last.pt').exists(): self.load_checkpoint()
     else: seed_everything(self.config.seed if self.world_size == 1 else shard_seed(self.config.seed, self.rank))
+    self._t0 = time.time()
     if self.rank == 0:
         self.write_config()
         if self.config.log == 'tensorboard': self._tb = tensorboard_writer(self.run_dir / 'tensorboard')

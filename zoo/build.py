@@ -1,0 +1,136 @@
+"""Train and export the pretrained zoo shipped in vaelab/pretrained/ (maintainers' script; students never need it).
+
+    python zoo/build.py status               # where every zoo model stands
+    python zoo/build.py train NAME [NAME..]  # train (or --resume) the runs under zoo/runs/ with the commands below
+    python zoo/build.py export NAME [NAME..] # write vaelab/pretrained/NAME/ with its card (scores computed here)
+
+Every model is trained by the exact `vaelab train` command in PLAN (the model card records it); the factor
+classifier of chapter 9 by `python zoo/build.py train factor_classifier`. Runs live in zoo/runs/<name>/ so an
+interrupted training continues with --resume (`train` adds it when a checkpoint exists).
+"""
+import json, shlex, subprocess, sys, time
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[1]
+RUNS = Path('zoo/runs')                       # relative to the repository root (commands run there)
+COMMON = '--lr 5e-4 --batch-size 64 --channels-last True --ckpt-every 500 --progress False --report-n 0'
+
+PLAN = {   # name: (command, one-line description for the card)
+    'factor_classifier': ('python zoo/build.py train factor_classifier',
+                          "dSprites factor classifier (chapter 9): its features define the sample Fréchet distance (FD)"),
+    'vae': (f'vaelab train --model vae --steps 20000 {COMMON} --out {RUNS}/vae',
+            'VAE (β = 1), 10 latents: the ELBO of chapter 2'),
+    'ae': (f'vaelab train --model ae --steps 10000 {COMMON} --out {RUNS}/ae',
+           'plain autoencoder: reconstructs, but random codes decode to fragments (chapter 2)'),
+    'ae_noise': (f'vaelab train --model ae --code-noise 0.05 --steps 10000 {COMMON} --out {RUNS}/ae_noise',
+                 'autoencoder trained with code noise N(0, 0.05 R²) (chapter 2, the homework variant)'),
+    'beta_vae': (f'vaelab train --model beta_vae --beta 8 --steps 40000 {COMMON} --out {RUNS}/beta_vae',
+                 'β-VAE on dSprites: position, scale and shape/orientation in separate latents (chapters 4-6)'),
+    'beta_vae_b4': (f'vaelab train --model beta_vae --beta 4 --steps 8000 {COMMON} --out {RUNS}/sweep-beta4',
+                    'β sweep of chapter 4: β = 4, 8,000 steps'),
+    'beta_vae_b8': (f'vaelab train --model beta_vae --beta 8 --steps 8000 {COMMON} --out {RUNS}/sweep-beta8',
+                    'β sweep of chapter 4: β = 8, 8,000 steps'),
+    'beta_vae_b16': (f'vaelab train --model beta_vae --beta 16 --steps 8000 {COMMON} --out {RUNS}/sweep-beta16',
+                     'β sweep of chapter 4: β = 16, 8,000 steps'),
+    'vae_b1': (f'vaelab train --model beta_vae --beta 1 --steps 8000 {COMMON} --out {RUNS}/sweep-beta1',
+               'β sweep of chapter 4: β = 1, 8,000 steps'),
+    'vqvae': (f'vaelab train --model vqvae --steps 10000 {COMMON} --out {RUNS}/vqvae',
+              'VQ-VAE, 8×8 grid of 64 codes (EMA codebook), Bernoulli likelihood (chapter 7)'),
+    'code_prior': (f'vaelab train --model code_prior --vqvae {RUNS}/vqvae --steps 5000 --lr 1e-3 --batch-size 64 '
+                   f'--ckpt-every 500 --progress False --report-n 0 --out {RUNS}/code_prior',
+                   "PixelCNN prior over the zoo VQ-VAE's code grids: its samples are sprites (chapter 7)"),
+    'dcgan': (f'vaelab train --model dcgan --steps 10000 --batch-size 64 --ckpt-every 500 --progress False '
+              f'--report-n 0 --out {RUNS}/dcgan', 'DCGAN (Radford et al. 2016), width 16 (chapter 8)'),
+    'vaegan': (f'vaelab train --model vaegan --steps 10000 --batch-size 64 --ckpt-every 500 --progress False '
+               f'--report-n 0 --out {RUNS}/vaegan', 'VAEGAN (Larsen et al. 2016) on the Burgess backbone (chapter 8)'),
+    'beta_vaegan': (f'vaelab train --model vaegan --beta 4 --steps 10000 --batch-size 64 --ckpt-every 500 '
+                    f'--progress False --report-n 0 --out {RUNS}/beta_vaegan', 'β-VAE-GAN, β = 4 (chapter 8)'),
+}
+
+
+def run_dir(name):
+    cmd = PLAN[name][0].split()
+    return Path(cmd[cmd.index('--out') + 1]) if '--out' in cmd else RUNS / name
+
+
+def train_classifier(steps=6000):
+    "Train chapter 9's factor classifier and write it as a run folder (config.json + checkpoints/last.pt)."
+    import torch
+    from vaelab.evaluate import train_factor_classifier, FactorClassifierConfig
+    from vaelab.train import hardware
+    t0 = time.time()
+    model, acc = train_factor_classifier(steps=steps, batch_size=64, lr=1e-3, seed=0)
+    d = run_dir('factor_classifier'); (d / 'checkpoints').mkdir(parents=True, exist_ok=True)
+    torch.save({'model': model.state_dict(), 'step': steps, 'seconds': time.time() - t0, 'hardware': hardware('cpu')},
+               d / 'checkpoints' / 'last.pt')
+    cfg = {'model': 'factor_classifier', 'data': 'dsprites', 'model_config': FactorClassifierConfig().to_dict(),
+           'train': {'steps': steps, 'batch_size': 64, 'lr': 1e-3, 'seed': 0, 'run_dir': str(d)}}
+    (d / 'config.json').write_text(json.dumps(cfg, indent=2))
+    (d / 'accuracy.json').write_text(json.dumps(dict(zip(('shape', 'scale', 'orientation', 'posX', 'posY'), acc)), indent=2))
+
+
+def train(name):
+    if name == 'factor_classifier': return train_classifier()
+    cmd = shlex.split(PLAN[name][0])
+    if (run_dir(name) / 'checkpoints' / 'last.pt').exists(): cmd.append('--resume')
+    subprocess.run(cmd, check=True, cwd=ROOT)
+
+
+def scores(name):
+    "The evaluation part of a card: chapter 9's scorer on 1,000 held-out dSprites, chapter 6's metrics, extras."
+    def score(model):
+        import torch
+        from vaelab.data import small_dsprites
+        from vaelab.evaluate import evaluate_model, factor_accuracy, FactorClassifier
+        if isinstance(model, FactorClassifier):
+            return json.loads((run_dir(name) / 'accuracy.json').read_text())
+        x = small_dsprites(1000, seed=2024)
+        out = evaluate_model(model, x, n_samples=1000, seed=0, lpips_model=None)
+        if getattr(model, 'latent_kind', '') == 'continuous' and getattr(model, 'has_encoder', True):
+            from vaelab.data import DSprites
+            from vaelab.disentangle import sample_codes, evaluate_codes
+            ds = DSprites(); codes, factors = sample_codes(ds, model, n=10000, rng=0)
+            out['disentanglement'] = {k: round(float(v), 4) for k, v in evaluate_codes(codes, factors, ds.factor_names[1:], seed=0).scores.items()}
+        if hasattr(model, 'quantizer') or hasattr(model, 'vqvae'):
+            out['codes'] = code_scores(model, x)
+        return out
+    return score
+
+
+def code_scores(model, x):
+    "VQ-VAE extras: held-out perplexity and usage of the codes; for the prior, its held-out NLL."
+    import torch
+    from vaelab.train import evaluating
+    vq = getattr(model, 'vqvae', model)
+    with evaluating(model):
+        L = vq.losses(x)
+        out = {'perplexity': float(L['perplexity']), 'usage': float(L['usage'])}
+        if vq is not model:
+            P = model.losses(x); out.update(prior_nll=float(P['loss']), bits_per_code=float(P['bits_per_code']),
+                                            uniform_nll=float(P['uniform_nll']))
+    return out
+
+
+def export(name):
+    from vaelab.zoo import export_run
+    info = export_run(run_dir(name), name, PLAN[name][0], PLAN[name][1], scores=scores(name))
+    print(json.dumps(info, indent=2))
+
+
+def status():
+    import torch
+    for name in PLAN:
+        ck = run_dir(name) / 'checkpoints' / 'last.pt'
+        step = torch.load(ck, weights_only=True)['step'] if ck.exists() else 0
+        target = int(PLAN[name][0].split('--steps ')[1].split()[0]) if '--steps' in PLAN[name][0] else 6000
+        shipped = (ROOT / 'vaelab' / 'pretrained' / name / 'card.json').exists()
+        print(f"{name:18s} {step:>6d} / {target:<6d} steps   {'exported' if shipped else ''}")
+
+
+if __name__ == '__main__':
+    what, names = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ('status', [])
+    for n in names:
+        if n not in PLAN: sys.exit(f"unknown zoo model {n!r}; expected one of {list(PLAN)}")
+    if what == 'status': status()
+    else:
+        for n in names: {'train': train, 'export': export}[what](n)
