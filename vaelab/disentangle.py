@@ -11,11 +11,14 @@ import numpy as np
 import torch
 
 # %% auto #0
-__all__ = ['SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData', 'check_ground_truth', 'ToyGroundTruth', 'representation_fn',
-           'sample_codes', 'check_codes_factors', 'train_test_split', 'discretize', 'mutual_info_matrix', 'entropies',
-           'mig', 'modularity', 'modularity_explicitness', 'sap_matrix', 'sap', 'dci_from_importance', 'dci',
-           'fixed_factor_groups', 'beta_vae_score', 'factor_vae_score', 'MetricReport', 'evaluate_codes',
-           'evaluate_model', 'latent_traversal', 'explorer_figure', 'MetricExplorer']
+__all__ = ['GBT_TIE', 'GBT_EPS', 'SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData', 'check_ground_truth', 'ToyGroundTruth',
+           'representation_fn', 'sample_codes', 'check_codes_factors', 'train_test_split', 'discretize',
+           'mutual_info_matrix', 'entropies', 'mig', 'modularity', 'modularity_explicitness', 'sap_matrix', 'sap',
+           'dci_from_importance', 'Presorted', 'presort', 'node_stats', 'position_terms', 'best_splits', 'mask_ties',
+           'split_thresholds', 'impurity_decrease', 'partition', 'grow_trees', 'GBTModel', 'init_raw', 'leaf_values',
+           'boost_stage', 'fit_gbt', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score',
+           'factor_vae_score', 'MetricReport', 'evaluate_codes', 'evaluate_model', 'latent_traversal',
+           'explorer_figure', 'MetricExplorer']
 
 # %% ../nbs/06_disentanglement.ipynb #d29977d2
 @runtime_checkable
@@ -162,7 +165,7 @@ def entropies(classes):
 def mig(codes, # representation (N, D), D >= 2
         factors, # factor classes (N, K)
         bins:int=20): # equal-width histogram bins per latent
-    "Mutual information gap (Chen et al. 2018); defaults of disentanglement_lib: N=10,000, 20 bins. Returns a dict."
+    "Mutual information gap (Chen et al. 2018) as disentanglement_lib computes it (N=10,000, 20 equal-width bins). Returns a dict."
     z, c, _ = check_codes_factors(codes, factors)
     if z.shape[1] < 2: raise ValueError(f"codes: MIG needs at least 2 latents (a gap between the top two), got shape {z.shape}")
     mi = mutual_info_matrix(discretize(z, bins), c)
@@ -190,7 +193,7 @@ def modularity_explicitness(codes, # representation (N, D)
                             factors, # factor classes (N, K), K >= 2
                             bins:int=20, # equal-width bins for the MI matrix
                             train_frac:float=2/3): # first part trains (and gives the MI), rest tests
-    "Modularity (on the training part) and explicitness (test ROC-AUC); defaults of disentanglement_lib: 10,000/5,000, 20 bins."
+    "Modularity (training part) and explicitness (test ROC-AUC) as disentanglement_lib computes them: 10,000/5,000, 20 bins."
     from sklearn.linear_model import LogisticRegression
     from sklearn.metrics import roc_auc_score
     from sklearn.exceptions import ConvergenceWarning
@@ -211,8 +214,8 @@ def modularity_explicitness(codes, # representation (N, D)
     return {'modularity': mod, 'modularity_per_latent': per, 'explicitness': float(np.mean(auc)), 'explicitness_per_factor': np.array(auc)}
 
 # %% ../nbs/06_disentanglement.ipynb #4eeff10c
-def sap_matrix(codes, factors, train_frac:float=2/3, continuous:bool=False):
-    "SAP score matrix (D, K): test accuracy of a 1-latent linear SVM per pair, or R² if `continuous`."
+def sap_matrix(codes, factors, train_frac:float=2/3, continuous:bool=False, standardize:bool=False):
+    "SAP score matrix (D, K): test accuracy of a 1-latent linear SVM per pair (raw latents unless `standardize`), or R² if `continuous`."
     z, c, _ = check_codes_factors(codes, factors)
     if continuous:
         zc, cc = z - z.mean(0), c - c.mean(0)
@@ -221,7 +224,7 @@ def sap_matrix(codes, factors, train_frac:float=2/3, continuous:bool=False):
     from sklearn.svm import LinearSVC
     from threadpoolctl import threadpool_limits
     z_tr, c_tr, z_te, c_te = train_test_split(z, c, train_frac)
-    s_tr, s_te = _standardize(z_tr, z_te)
+    s_tr, s_te = _standardize(z_tr, z_te) if standardize else (z_tr, z_te)
     S = np.zeros((z.shape[1], c.shape[1]))
     for j in range(z.shape[1]):
         for k in range(c.shape[1]):
@@ -232,9 +235,10 @@ def sap_matrix(codes, factors, train_frac:float=2/3, continuous:bool=False):
 def sap(codes, # representation (N, D), D >= 2
         factors, # factor classes (N, K)
         train_frac:float=2/3, # first part trains the SVMs, the rest tests
-        continuous:bool=False): # score with R² instead of SVM accuracy
-    "SAP score (Kumar et al. 2018): mean gap between the two latents that best predict each factor. Returns a dict."
-    S = sap_matrix(codes, factors, train_frac, continuous)
+        continuous:bool=False, # score with R² instead of SVM accuracy
+        standardize:bool=False): # standardise each latent first (scale-free; not disentanglement_lib's number)
+    "SAP score (Kumar et al. 2018) as disentanglement_lib computes it: mean gap between the two latents that best predict each factor."
+    S = sap_matrix(codes, factors, train_frac, continuous, standardize)
     if S.shape[0] < 2: raise ValueError(f"codes: SAP needs at least 2 latents (a gap between the top two), got {S.shape[0]}")
     top = np.sort(S, axis=0)[::-1]
     return {'sap': float((top[0] - top[1]).mean()), 'sap_matrix': S}
@@ -253,23 +257,265 @@ def dci_from_importance(R): # importance matrix (D, K), non-negative
     c = one_minus_h((R / np.where(cols > 0, cols, 1)).T, D)
     return float((d * rows).sum() / R.sum()), float((c * cols).sum() / R.sum()), d, c
 
-# %% ../nbs/06_disentanglement.ipynb #510832a1
+# %% ../nbs/06_disentanglement.ipynb #95174296
+GBT_TIE = 1e-7        # sklearn's FEATURE_THRESHOLD: neighbours closer than this (float32 sum) are never split apart
+GBT_EPS = float(np.finfo(np.float64).eps)   # sklearn: a node whose impurity is <= eps is a leaf
+
+def _device(device=None):
+    "The given torch device, else CUDA when there is one, else the CPU."
+    return torch.device(device if device is not None else 'cuda' if torch.cuda.is_available() else 'cpu')
+
+@dataclass
+class Presorted:
+    "Codes sorted once per latent, reused by every tree of every stage."
+    x: torch.Tensor      # (D, N) float64 copies of the float32 codes (sklearn trees see float32)
+    x32: torch.Tensor    # (D, N) float32 codes
+    order: torch.Tensor  # (D, N) sample at each sorted position
+    close: torch.Tensor  # (D, A) sorted positions whose successor is within TIE (padding: N-1)
+
+# %% ../nbs/06_disentanglement.ipynb #ba7a01d2
+def presort(codes, # codes (N, D)
+            device=None): # torch device; default CUDA if available
+    "Sort every latent once: `Presorted` with the order (D, N) and the near-tied positions."
+    x32 = torch.as_tensor(np.asarray(codes, np.float32), device=_device(device)).T.contiguous()
+    D, N = x32.shape
+    xs, order = torch.sort(x32, dim=1, stable=True)
+    close = xs[:, 1:] <= xs[:, :-1] + torch.tensor(GBT_TIE, dtype=torch.float32, device=x32.device)
+    pos = torch.full((D, max(int(close.sum(1).max()), 1)), N - 1, dtype=torch.long, device=x32.device)
+    for f in range(D):
+        p = close[f].nonzero().squeeze(1); pos[f, :len(p)] = p
+    return Presorted(x32.double(), x32, order, pos)
+
+# %% ../nbs/06_disentanglement.ipynb #fcb01fcb
+def node_stats(node, # (T, N) node of every sample in each tree, 0..M-1
+               r, # (T, N) residuals
+               alive): # (T, M) nodes that exist (their parent was split)
+    "Per node (T, M): count n, residual sum S, splittable?, first sorted position, residual sum of the nodes before it."
+    M = alive.shape[1]
+    n = torch.zeros(r.shape[0], M, dtype=r.dtype, device=r.device).scatter_add_(1, node, torch.ones_like(r))
+    S = torch.zeros_like(n).scatter_add_(1, node, r)
+    Q = torch.zeros_like(n).scatter_add_(1, node, r * r)
+    nc = n.clamp(min=1)
+    ok = alive & (n >= 2) & (Q / nc - (S / nc) ** 2 > GBT_EPS)     # sklearn: impurity <= eps makes a leaf
+    ni = n.long()
+    return n, S, ok, ni.cumsum(1) - ni, S.cumsum(1) - S
+
+# %% ../nbs/06_disentanglement.ipynb #cfc3b930
+def position_terms(n, S, ok, start, before): # the outputs of `node_stats`, (T, M) each
+    "Per sorted position (T, N), shared by all latents: node, offset and weight of the proxy, -inf where no split may be."
+    T, M = n.shape; N = int(n[0].sum())
+    seg = torch.repeat_interleave(torch.arange(M, device=n.device).repeat(T), n.long().view(-1)).view(T, N)
+    nL = (torch.arange(N, device=n.device)[None] - start.gather(1, seg) + 1).to(n.dtype)   # left count if split after p
+    n_p = n.gather(1, seg)
+    off = before.gather(1, seg) + nL * (S / n.clamp(min=1)).gather(1, seg)     # prefix sum expected at p
+    valid = ok.gather(1, seg) & (nL < n_p)
+    w = torch.where(valid, 1 / (nL * (n_p - nL)), 0.)
+    return seg, off, w, torch.where(valid, 0., -math.inf)
+
+# %% ../nbs/06_disentanglement.ipynb #e78187ff
+def best_splits(cs, # (T, D, N) residual prefix sums in every latent's (node, value) order
+                seg, off, w, b, # position terms (T, N)
+                M:int, # nodes at this level
+                gen=None): # torch.Generator for ties between latents
+    "Best split of every node: (split? (T,M), last left position, latent, left residual sum incl. nodes before)."
+    T, D, N = cs.shape
+    gain = (cs - off[:, None]).square_().mul_(w[:, None]).add_(b[:, None])      # sklearn's improvement / n
+    G = torch.full((T, D, M), -math.inf, dtype=cs.dtype, device=cs.device).scatter_reduce_(2, seg[:, None].expand(T, D, N), gain, 'amax')
+    best = G.amax(1, keepdim=True)
+    tied = G >= best - 1e-12 * best.abs()                              # latents as good as the best (to rounding)
+    f = (tied * torch.rand(G.shape, generator=gen, device=cs.device, dtype=cs.dtype)).argmax(1)   # one at random, like sklearn
+    g = gain.gather(1, f.gather(1, seg)[:, None]).squeeze(1)          # (T, N) gain of each node's chosen latent
+    ar = torch.arange(N, device=cs.device).expand(T, N)
+    p = torch.full((T, M), N, device=cs.device).scatter_reduce_(1, seg, torch.where(g == G.gather(1, f[:, None]).squeeze(1).gather(1, seg), ar, N), 'amin')
+    p = p.clamp(max=N - 2)
+    return best[:, 0] > -math.inf, p, f, cs[torch.arange(T, device=cs.device)[:, None], f, p]
+
+# %% ../nbs/06_disentanglement.ipynb #f5011f1b
+def mask_ties(P:Presorted, # the presorted codes
+              perm, # (T, D, N) samples in (node, value) order per latent
+              close, # (T, D, A) positions of near-tied samples in that order
+              seg, # (T, N) node of each position
+              cs, # (T, D, N) prefix sums, changed in place
+              off): # (T, N) neutral prefix sums (gain 0)
+    "Where a node's next sample in a latent's order is within GBT_TIE, forbid the split: set cs there to the neutral off."
+    T, D, N = perm.shape
+    pb = (close + 1).clamp(max=N - 1)
+    f = torch.arange(D, device=cs.device)[None, :, None].expand_as(close)
+    xa, xb = P.x32[f, perm.gather(2, close)], P.x32[f, perm.gather(2, pb)]
+    same = seg.gather(1, pb.reshape(T, -1)) == seg.gather(1, close.reshape(T, -1))
+    bad = (xb <= xa + torch.tensor(GBT_TIE, dtype=torch.float32, device=cs.device)) & same.view_as(close)
+    cs.scatter_(2, close, torch.where(bad, off.gather(1, close.reshape(T, -1)).view_as(close), cs.gather(2, close)))
+
+# %% ../nbs/06_disentanglement.ipynb #f4692be9
+def split_thresholds(P:Presorted, perm, # codes; (T, D, N) order per latent
+                     split, p, f): # from `best_splits`, (T, M) each
+    "Threshold (T, M) halfway between the last left sample and the next sample of its node in latent f; +inf: no split."
+    t = torch.arange(perm.shape[0], device=perm.device)[:, None]
+    a, b = perm[t, f, p], perm[t, f, p + 1]
+    return torch.where(split, P.x[f, a] / 2 + P.x[f, b] / 2, math.inf)
+
+def impurity_decrease(n, S, # node counts and residual sums (T, M)
+                      sL, nL, # left residual sums and counts of the best splits (T, M)
+                      split): # (T, M) whether the node is split
+    "n·impurity(parent) - nL·impurity(left) - nR·impurity(right) of squared error, 0 where no split (T, M)."
+    dec = sL ** 2 / nL + (S - sL) ** 2 / (n - nL) - S ** 2 / n
+    return torch.where(split, dec.clamp(min=0), 0.)             # >= 0: rounding can make a null gain -1e-17
+
+# %% ../nbs/06_disentanglement.ipynb #1847f7d0
+def partition(perm, # (T, D, N) samples in (node, value) order per latent
+              close, # (T, D, A) near-tied positions, moved along
+              right, # (T, N) sample goes to the right child
+              node, seg, start): # node (T, N) per sample, seg (T, N) per position, first position (T, M)
+    "Stable partition of every node's range: left child first, then right, each still sorted by value."
+    T, D, N = perm.shape; M = start.shape[1]
+    nl = torch.zeros(T, M, dtype=torch.long, device=perm.device).scatter_add_(1, node, (~right).long())
+    lb = nl.cumsum(1) - nl                                             # left-goers in the nodes before
+    offL = (start - 1 - lb).gather(1, seg).int()[:, None]
+    offR = (torch.arange(N, device=perm.device) + (nl + lb).gather(1, seg)).int()[:, None]
+    left = torch.gather((~right).int()[:, None].expand(T, D, N), 2, perm)
+    cl = left.cumsum(-1, dtype=torch.int32)                            # left-goers up to p
+    new = (offR - cl).add_(left.mul_(cl.mul_(2).add_(offL - offR))).long()   # left ? cl + offL : offR - cl
+    return torch.empty_like(new).scatter_(2, new, perm), new.gather(2, close)
+
+# %% ../nbs/06_disentanglement.ipynb #e3bff410
+def grow_trees(P:Presorted, # the presorted codes
+               r, # (T, N) residuals, one tree per row
+               depth:int=3, # levels of splits
+               gen=None): # torch.Generator for ties between latents
+    "Grow T regression trees at once (exact best splits): leaf (T, N), features and thresholds per level, importance (T, D)."
+    T, N = r.shape; D = P.order.shape[0]
+    perm, close = P.order.expand(T, D, N), P.close.expand(T, D, -1)
+    node = torch.zeros(T, N, dtype=torch.long, device=r.device); alive = torch.ones(T, 1, dtype=torch.bool, device=r.device)
+    imp, feats, thrs = torch.zeros(T, D, dtype=r.dtype, device=r.device), [], []
+    for l in range(depth):
+        n, S, ok, start, before = node_stats(node, r, alive)
+        seg, off, w, b = position_terms(n, S, ok, start, before)
+        cs = torch.gather(r[:, None].expand(T, D, N), 2, perm).cumsum(-1)
+        mask_ties(P, perm, close, seg, cs, off)
+        split, p, f, sL = best_splits(cs, seg, off, w, b, 2 ** l, gen)
+        imp.scatter_add_(1, f, impurity_decrease(n, S, sL - before, (p - start + 1).to(r.dtype), split) / N)
+        thr = split_thresholds(P, perm, split, p, f); f = torch.where(split, f, 0)
+        right = P.x.gather(0, f.gather(1, node)) > thr.gather(1, node)
+        if l + 1 < depth: perm, close = partition(perm, close, right, node, seg, start)
+        node, alive = 2 * node + right, split.repeat_interleave(2, 1)
+        feats.append(f); thrs.append(thr)
+    return node, feats, thrs, imp
+
+# %% ../nbs/06_disentanglement.ipynb #9b6e59f5
+@dataclass
+class GBTModel:
+    "A fitted multinomial (binomial for 2 classes) gradient-boosting classifier."
+    classes: np.ndarray     # class labels (K,)
+    raw0: torch.Tensor      # (T,) initial raw scores (T = 1 for 2 classes, else K)
+    feats: list             # per stage, per level: split latent (T, 2**level)
+    thrs: list              # per stage, per level: threshold (T, 2**level), +inf: no split
+    values: list            # per stage: leaf values (T, 2**depth)
+    lr: float               # learning rate
+    importance: np.ndarray  # (D,) impurity-based importances, summing to 1 (or all 0)
+
+def init_raw(y, # labels (N,) as class indices 0..K-1
+             K:int): # number of classes
+    "Raw scores of the class priors (sklearn's DummyClassifier init): log-odds (1,) or centred log-priors (K,)."
+    p = (torch.bincount(y, minlength=K).double() / len(y)).clamp(GBT_EPS, 1 - GBT_EPS)
+    return torch.log(p[1:] / p[:1]) if K == 2 else p.log() - p.log().mean()
+
+# %% ../nbs/06_disentanglement.ipynb #4f4887a4
+def leaf_values(leaf, # (T, N) leaf of every sample, 0..L-1
+                g, Y, # residuals y - p and one-hot classes (T, N)
+                L:int, # leaves per tree
+                factor:float): # (K-1)/K for K > 2 classes, else 1
+    "One Newton step per leaf (T, L): factor · sum(g) / sum(p(1-p)), 0 where the hessian vanishes (sklearn)."
+    q = Y - g; h = q * (1 - q)
+    z = torch.zeros(leaf.shape[0], L, dtype=g.dtype, device=g.device)
+    num, den, cnt = z.scatter_add(1, leaf, g), z.scatter_add(1, leaf, h), z.scatter_add(1, leaf, torch.ones_like(g))
+    return torch.where((den / cnt.clamp(min=1)).abs() < 1e-150, 0., factor * num / den)
+
+# %% ../nbs/06_disentanglement.ipynb #453b2c73
+def boost_stage(P:Presorted, # the presorted codes
+                raw, # (T, N) raw scores, updated in place
+                Y, # (T, N) one-hot classes
+                lr:float, depth:int, chunk:int, # learning rate, tree depth, trees grown per call
+                gen=None): # torch.Generator for ties between latents
+    "One boosting stage: residuals, T trees, Newton leaf values, raw += lr·value. -> (feats, thrs, values, importance (D,))."
+    T = Y.shape[0]; K = T if T > 1 else 2
+    g = Y - (torch.sigmoid(raw) if T == 1 else torch.softmax(raw, 0))             # residuals = negative gradient
+    parts = [grow_trees(P, g[i:i + chunk], depth, gen) for i in range(0, T, chunk)]
+    leaf = torch.cat([q[0] for q in parts])
+    val = leaf_values(leaf, g, Y, 2 ** depth, (K - 1) / K if K > 2 else 1.)
+    raw += lr * val.gather(1, leaf)
+    cat = lambda i: [torch.cat([q[i][l] for q in parts]) for l in range(depth)]
+    return cat(1), cat(2), val, sum(q[3].sum(0) for q in parts)
+
+# %% ../nbs/06_disentanglement.ipynb #a01f9034
+def fit_gbt(x, # codes (N, D)
+            y, # labels (N,)
+            n_stages:int=100, # boosting stages (sklearn: n_estimators=100)
+            lr:float=0.1, # learning rate
+            depth:int=3, # tree depth
+            device=None, # torch device; default CUDA if available
+            chunk:int=None, # trees grown per call (default: 8 on the CPU, cache-sized; all on a GPU)
+            threads:int=1, # CPU threads (more threads spin and slow down on a busy CPU)
+            seed:int=0): # seeds the choice between equally good latents
+    "sklearn's GradientBoostingClassifier() with its defaults, vectorised in torch: -> `GBTModel`."
+    P = presort(x, device); dev = P.x.device
+    classes, yi = np.unique(np.asarray(y), return_inverse=True); K = len(classes)
+    if K < 2: raise ValueError(f"y: expected at least 2 classes, got {K} ({classes})")
+    yi = torch.as_tensor(yi, device=dev); T = 1 if K == 2 else K
+    Y = (yi[None] == torch.arange(K, device=dev)[:, None]).double()[K - T:]      # one-hot (T, N)
+    raw0 = init_raw(yi, K); raw = raw0[:, None].repeat(1, len(yi))
+    chunk, imp, stages = chunk or (T if dev.type == 'cuda' else 8), 0., []
+    gen = torch.Generator(device=dev); gen.manual_seed(seed)
+    nt = torch.get_num_threads(); torch.set_num_threads(threads if dev.type == 'cpu' else nt)
+    try:
+        for _ in range(n_stages):
+            *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen); stages.append(trees); imp = imp + im
+    finally: torch.set_num_threads(nt)
+    imp = imp / imp.sum() if imp.sum() > 0 else imp
+    return GBTModel(classes, raw0, *map(list, zip(*stages)), lr, imp.cpu().numpy())
+
+# %% ../nbs/06_disentanglement.ipynb #448ccacb
+def gbt_raw(model:GBTModel, # a fitted model
+            x): # codes (N, D)
+    "Raw scores (T, N) of codes x (N, D)."
+    dev = model.raw0.device
+    xT = torch.as_tensor(np.asarray(x, np.float32), device=dev).double().T
+    raw = model.raw0[:, None].repeat(1, xT.shape[1])
+    for fs, ts, val in zip(model.feats, model.thrs, model.values):
+        node = torch.zeros_like(raw, dtype=torch.long)
+        for f, t in zip(fs, ts): node = 2 * node + (xT.gather(0, f.gather(1, node)) > t.gather(1, node))
+        raw += model.lr * val.gather(1, node)
+    return raw
+
+def gbt_predict(model:GBTModel, # a fitted model
+                x): # codes (N, D)
+    "Predicted labels (N,): the class of the largest raw score (positive log-odds for 2 classes)."
+    raw = gbt_raw(model, x)
+    return model.classes[((raw[0] > 0).long() if raw.shape[0] == 1 else raw.argmax(0)).cpu().numpy()]
+
+# %% ../nbs/06_disentanglement.ipynb #fda0fac4
+def _sklearn_trees(importance:str, seed:int):
+    "scikit-learn's estimator for `dci(importance=...)`: extra trees ('forest') or boosted trees ('gbt-sklearn')."
+    from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier
+    if importance == 'forest': return ExtraTreesClassifier(50, max_features=None, min_samples_leaf=20, n_jobs=1, random_state=seed)
+    return GradientBoostingClassifier(random_state=seed)
+
 def dci(codes, # representation (N, D)
         factors, # factor classes (N, K)
         train_frac:float=2/3, # first part fits the predictors, the rest tests them
-        importance:str='forest', # 'forest' (ExtraTrees, fast) or 'gbt' (GradientBoosting, as disentanglement_lib)
-        seed:int=0): # random state of the trees
-    "DCI (Eastwood & Williams 2018): disentanglement, completeness, informativeness (test accuracy) and importance (D, K)."
-    from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier
-    if importance not in ('forest', 'gbt'): raise ValueError(f"importance: expected 'forest' or 'gbt', got {importance!r}")
+        importance:str='gbt', # 'gbt' (disentanglement_lib's boosted trees, ours), 'gbt-sklearn' (same, scikit-learn's, slow) or 'forest'
+        seed:int=0, # random state of the scikit-learn trees
+        device=None): # torch device of 'gbt' (default: CUDA if available)
+    "DCI (Eastwood & Williams 2018) as disentanglement_lib computes it: D, C, informativeness (test accuracy) and importance (D, K)."
+    if importance not in ('gbt', 'gbt-sklearn', 'forest'): raise ValueError(f"importance: expected 'gbt', 'gbt-sklearn' or 'forest', got {importance!r}")
     z, c, _ = check_codes_factors(codes, factors)
     z_tr, c_tr, z_te, c_te = train_test_split(z, c, train_frac)
     R = np.zeros((z.shape[1], c.shape[1])); acc_tr, acc_te = [], []
     for k in range(c.shape[1]):
-        m = (ExtraTreesClassifier(50, max_features=None, min_samples_leaf=20, n_jobs=-1, random_state=seed)
-             if importance == 'forest' else GradientBoostingClassifier(random_state=seed)).fit(z_tr, c_tr[:, k])
-        R[:, k] = np.abs(m.feature_importances_)
-        acc_tr.append((m.predict(z_tr) == c_tr[:, k]).mean()); acc_te.append((m.predict(z_te) == c_te[:, k]).mean())
+        if importance == 'gbt':
+            m = fit_gbt(z_tr, c_tr[:, k], device=device); imp, predict = m.importance, (lambda x, m=m: gbt_predict(m, x))
+        else: m = _sklearn_trees(importance, seed).fit(z_tr, c_tr[:, k]); imp, predict = m.feature_importances_, m.predict
+        R[:, k] = np.abs(imp)
+        acc_tr.append((predict(z_tr) == c_tr[:, k]).mean()); acc_te.append((predict(z_te) == c_te[:, k]).mean())
     d, cm, _, _ = dci_from_importance(R)
     return {'disentanglement': d, 'completeness': cm, 'informativeness': float(np.mean(acc_te)),
             'informativeness_train': float(np.mean(acc_tr)), 'importance': R}
@@ -307,7 +553,7 @@ def beta_vae_score(codes, # representation (N, D)
                    batch_size:int=64, # pairs averaged per difference vector
                    train_frac:float=2/3, # pool rows for training pairs; the rest give evaluation pairs
                    seed:int=0):
-    "BetaVAE score (Higgins et al. 2017): accuracy of a linear classifier predicting the fixed factor from mean |z1 - z2|."
+    "BetaVAE score (Higgins et al. 2017; disentanglement_lib's protocol, groups from the pool, standardised features): accuracy predicting the fixed factor from mean |z1 - z2|."
     from sklearn.linear_model import LogisticRegression
     from threadpoolctl import threadpool_limits
     z, c, _ = check_codes_factors(codes, factors)
@@ -331,7 +577,7 @@ def factor_vae_score(codes, # representation (N, D)
                      prune:float=0.05, # latents with std below this are ignored (collapsed)
                      train_frac:float=2/3, # pool rows for the training votes (and the std); the rest for evaluation
                      seed:int=0):
-    "FactorVAE score (Kim & Mnih 2018): accuracy of the majority vote of argmin normalised variance. Returns a dict."
+    "FactorVAE score (Kim & Mnih 2018; disentanglement_lib's protocol, groups from the pool): accuracy of the majority vote of argmin normalised variance."
     z, c, _ = check_codes_factors(codes, factors)
     rng, K, D = np.random.default_rng(seed), c.shape[1], z.shape[1]
     z_tr, c_tr, z_te, c_te = train_test_split(z, c, train_frac)
@@ -360,13 +606,15 @@ class MetricReport:
     seconds: dict = field(default_factory=dict)
     def __repr__(self): return 'MetricReport(' + ', '.join(f'{k}={v:.3f}' for k, v in self.scores.items()) + ')'
 
+# %% ../nbs/06_disentanglement.ipynb #16b619fb
 def evaluate_codes(codes, # representation (N, D)
                    factors, # factor classes (N, K)
                    factor_names=None, # labels of the K factors
                    n_points:int=10000, # training points of the BetaVAE/FactorVAE scores (evaluation: half)
-                   importance:str='forest', # DCI predictor: 'forest' or 'gbt'
-                   seed:int=0):
-    "All six metrics on one pool of (code, factor) pairs -> `MetricReport`."
+                   importance:str='gbt', # DCI predictor: 'gbt' (as disentanglement_lib), 'gbt-sklearn' or 'forest'
+                   seed:int=0,
+                   device=None): # torch device of the boosted trees (default: CUDA if available)
+    "All six metrics on one pool of (code, factor) pairs, disentanglement_lib's definitions -> `MetricReport`."
     z, c, _ = check_codes_factors(codes, factors)
     names = tuple(factor_names) if factor_names is not None else tuple(f'factor {k}' for k in range(c.shape[1]))
     if len(names) != c.shape[1]: raise ValueError(f"factor_names: expected {c.shape[1]} names, got {len(names)}")
@@ -376,7 +624,7 @@ def evaluate_codes(codes, # representation (N, D)
     run('beta_vae', beta_vae_score, z, c, n_points, n_points // 2, seed=seed)
     run('factor_vae', factor_vae_score, z, c, n_points, n_points // 2, seed=seed)
     run('mig', mig, z, c)
-    run('dci', dci, z, c, importance=importance, seed=seed)
+    run('dci', dci, z, c, importance=importance, seed=seed, device=device)
     run('sap', sap, z, c)
     run('mod_expl', modularity_explicitness, z, c)
     o = out
@@ -390,15 +638,17 @@ def evaluate_model(model, # a model with `embed` or `encode` (e.g. vaelab.elbo.V
                    data=None, # a `GroundTruthData`; default vaelab.data.DSprites()
                    n:int=15000, # pool size
                    seed:int=0, # seeds the pool and the metrics
-                   **kw): # passed on to `evaluate_codes` (n_points, importance)
-    "Sample a pool from `data`, encode it with the model's mean code and run all six metrics -> `MetricReport`."
+                   **kw): # passed on to `evaluate_codes` (n_points, importance, device)
+    "Sample a pool from `data`, encode it with the model's mean code, run all six metrics -> `MetricReport` (seconds incl. 'encode')."
     if data is None:
         from vaelab.data import DSprites
         data = DSprites()
     data = check_ground_truth(data)
-    z, c = sample_codes(data, model, n, seed)
+    t = time.perf_counter(); z, c = sample_codes(data, model, n, seed); t = time.perf_counter() - t
     names = [nm for nm, s in zip(getattr(data, 'factor_names', [f'factor {k}' for k in range(len(data.factor_sizes))]), data.factor_sizes) if s > 1]
-    return evaluate_codes(z, c, names, seed=seed, **kw)
+    rep = evaluate_codes(z, c, names, seed=seed, **kw)
+    rep.seconds = {'encode': t, **rep.seconds}
+    return rep
 
 # %% ../nbs/06_disentanglement.ipynb #1ae23ef6
 SCORE_LABELS = dict(beta_vae='BetaVAE', factor_vae='FactorVAE', mig='MIG', dci_d='DCI D', dci_c='DCI C',
