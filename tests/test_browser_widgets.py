@@ -1,11 +1,15 @@
 """05_latent_widgets in a real browser: JupyterLab + headless Chromium (fixtures in conftest.py).
 
-Runs a copy of nbs/05_latent_widgets.ipynb (slow cells and the export cell dropped, as nbdev_test would),
-moves the traversal widget's top slider with the keyboard, and checks what a student sees: the slider's
-readout, the caption, and the decoded picture (<img> src) all change. Screenshots before/after are saved under
-tests/_output/<test name>/ (path printed). Skips outside CI when chromium/playwright are missing; fails in CI.
+Runs a copy of nbs/05_latent_widgets.ipynb (slow cells and the export cell dropped, as nbdev_test would), then
+checks what a student sees with the zoo models the chapter loads:
+- the traversal widget has one slider per latent, labelled with its KL in decreasing order, informative latents
+  first and unused ones (KL about 0) last; moving the top slider to +3 and -3 changes the decoded picture each
+  time, and the caption names the latent and its value;
+- the interpolation and arithmetic widgets redraw when their sliders move, and their captions say what is shown.
+Screenshots go to tests/_output/<test name>/ (path printed). Skips outside CI when chromium/playwright are
+missing; fails in CI.
 """
-import time
+import re, time
 import pytest
 from browser import run_all, sliders, slider_value, slider_label, press, img_src, wait_img_change, wait_text, shot, log
 
@@ -14,32 +18,56 @@ NB = 'nbs/05_latent_widgets.ipynb'
 READY = 'latent widgets: all checks passed'
 
 
-def test_traversal_slider_changes_image(open_notebook, lab, out_dir):
+def _latent_labels(box):
+    "[(latent index, KL in nats)] read off the slider labels, e.g. 'z3 (2.41 nats)', top to bottom."
+    sl = sliders(box)
+    out = []
+    for i in range(sl.count()):
+        m = re.fullmatch(r'z(\d+) \(([\d.]+) nats\)', slider_label(sl.nth(i)))
+        assert m, f'slider {i} label {slider_label(sl.nth(i))!r} is not "zD (K nats)"'
+        out.append((int(m[1]), float(m[2])))
+    return out
+
+
+def _move_and_see(page, box, slider, key, caption, old_src):
+    "Press `key` on `slider`; wait for `caption` in the box and a new picture; return the new picture's src."
+    press(page, slider, key)
+    wait_text(box, caption)
+    return wait_img_change(box, old_src)
+
+
+def test_latent_widgets_in_browser(open_notebook, lab, out_dir):
     t0 = time.perf_counter()
     page, name = open_notebook(NB)
-    run_all(page, lab, name, until_text=READY, timeout=150)
+    run_all(page, lab, name, until_text=READY, timeout=420)
 
     box = page.locator('.vaelab-traversal').first
     box.wait_for(timeout=30_000)
-    sl = sliders(box)
-    assert sl.count() == 10, f'expected one slider per latent (10), found {sl.count()}'
-    top = sl.nth(0)
-    label = slider_label(top)                        # e.g. 'z3 (2.41 nats)': highest-KL latent first
-    dim = label.split()[0]
-    before_src, before_val = img_src(box), slider_value(top)
-    shot(page, out_dir/'before.png', scope=box)
+    labels = _latent_labels(box)
+    assert len(labels) == 10 and sorted(d for d, _ in labels) == list(range(10)), labels
+    kls = [k for _, k in labels]
+    assert kls == sorted(kls, reverse=True), f'sliders not in order of decreasing KL: {labels}'
+    assert kls[0] > 0.5 and kls[-1] < 0.05, f'expected informative latents first and unused ones last: {labels}'
+    top, dim = sliders(box).nth(0), f'z{labels[0][0]}'
+    before = img_src(box)
+    shot(page, out_dir/'traversal_before.png', scope=box)
+    after = _move_and_see(page, box, top, 'End', f'{dim} = +3.00', before)    # noUiSlider: End = the maximum
+    assert slider_value(top) == pytest.approx(3.0)
+    shot(page, out_dir/'traversal_plus3.png', scope=box)
+    _move_and_see(page, box, top, 'Home', f'{dim} = -3.00', after)
+    assert slider_value(top) == pytest.approx(-3.0)
+    shot(page, out_dir/'traversal_minus3.png', scope=box)
 
-    press(page, top, 'End')                          # noUiSlider: End jumps to the maximum (+3 prior std devs)
-    wait_text(box, f'{dim} = +3.00')                 # the caption names the latent and its new value
-    after_src = wait_img_change(box, before_src)
-    assert slider_value(top) == pytest.approx(3.0), slider_value(top)
-    assert after_src != before_src
-    shot(page, out_dir/'after.png', scope=box)
+    ibox = page.locator('.vaelab-interpolation').first
+    t = sliders(ibox).nth(0)
+    assert slider_label(t) == 't'
+    _move_and_see(page, ibox, t, 'End', 't = 1.00 (slerp)', img_src(ibox))
+    shot(page, out_dir/'interpolation_t1.png', scope=ibox)
 
-    press(page, top, 'Home')                         # and back to the minimum: another new picture
-    wait_text(box, f'{dim} = -3.00')
-    wait_img_change(box, after_src)
-    shot(page, out_dir/'after_home.png', scope=box)
+    abox = page.locator('.vaelab-arithmetic').first
+    alpha = sliders(abox).nth(0)
+    _move_and_see(page, abox, alpha, 'End', 'α = +3.00', img_src(abox))
+    shot(page, out_dir/'arithmetic_alpha3.png', scope=abox)
     shot(page, out_dir/'page.png')
-    log(f'{name}: slider {label!r} moved {before_val:+.2f} -> +3 -> -3, picture changed each time; '
-        f'{time.perf_counter()-t0:.1f}s in this test; screenshots in {out_dir}')
+    log(f'{name}: traversal slider {dim} ({labels[0][1]:.2f} nats) -> +3 -> -3, interpolation t -> 1, arithmetic '
+        f'α -> 3: pictures and captions changed; {time.perf_counter()-t0:.1f}s; screenshots in {out_dir}')

@@ -55,6 +55,22 @@ def test_every_model_trains_loads_and_evaluates(runs, name):
     assert all(isinstance(scores['generation'][k], float) or not has_encoder for k in ('SSIM', 'GMSD'))
 
 
+def test_main_job_writes_figures_and_metrics(tmp_path):
+    "`vaelab train` with the main job's settings (fewer steps): run folder with figures, held-out scores, disentanglement."
+    out = tmp_path / 'run'
+    r = vaelab('train', '--steps', '12', '--batch-size', '8', '--latent-dim', '3', '--out', out, '--progress', 'false',
+               '--report-n', '600')
+    assert r.returncode == 0, r.stderr[-3000:]
+    for f in ('config.json', 'history.json', 'metrics.json', 'checkpoints/last.pt', 'loss_curves.png',
+              'reconstructions.png', 'samples.png', 'traversal.png'):
+        assert (out / f).is_file() and (out / f).stat().st_size > 0, f
+    assert json.loads((out / 'history.json').read_text())['step'] == list(range(1, 13))
+    m = json.loads((out / 'metrics.json').read_text())
+    assert m['steps'] == 12 and m['reconstruction']['KL'] >= 0 and m['reconstruction']['BCE'] > 0
+    assert set(m['disentanglement']) == {'beta_vae', 'factor_vae', 'mig', 'dci_d', 'dci_c', 'dci_i', 'sap', 'modularity', 'explicitness'}
+    assert all(0 <= v <= 1 for v in m['disentanglement'].values())
+
+
 def test_compare_two_models(runs, tmp_path):
     r = vaelab('compare', runs['vae'], runs['dcgan'], '--out', tmp_path / 'report', '--no-lpips', env=SMOKE)
     assert r.returncode == 0, r.stderr[-3000:]

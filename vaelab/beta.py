@@ -28,6 +28,7 @@ def beta_norm(beta: float, # KL weight β
     if latent_dim <= 0 or input_dim <= 0: raise ValueError(f"latent_dim and input_dim must be positive, got {latent_dim}, {input_dim}")
     return beta * latent_dim / input_dim
 
+# %% ../nbs/04_beta_vae.ipynb #250720ed
 def beta_from_norm(b_norm: float, # normalised weight β_norm
                    latent_dim: int, # M
                    input_dim: int, # N
@@ -45,6 +46,7 @@ def linear_warmup(step: int, # training step t (0-based)
     if warmup_steps < 0: raise ValueError(f"warmup_steps must be >= 0, got {warmup_steps}")
     return beta if warmup_steps == 0 else beta * min(1.0, max(step, 0) / warmup_steps)
 
+# %% ../nbs/04_beta_vae.ipynb #215b63b4
 def cyclical(step: int, # training step t
              total_steps: int, # T: steps covered by the cycles; β is held afterwards
              cycles: int=4, # K: number of cycles in the first T steps
@@ -59,6 +61,7 @@ def cyclical(step: int, # training step t
     tau = (max(step, 0) % period) / period
     return beta * min(1.0, tau / ratio)
 
+# %% ../nbs/04_beta_vae.ipynb #5976e96e
 def capacity(step: int, # training step t
              c_max: float, # C_max in nats
              c_steps: int, # T_C: steps to reach C_max
@@ -84,6 +87,7 @@ def kl_per_dim(mu: torch.Tensor, # posterior means (B, M)
         raise ValueError(f"mu and logvar must both be (B, M), got {tuple(mu.shape)} and {tuple(logvar.shape)}")
     return (0.5 * (mu.pow(2) + logvar.exp() - 1 - logvar)).mean(0)
 
+# %% ../nbs/04_beta_vae.ipynb #869aab91
 def active_units(mu: torch.Tensor, # posterior means (B, M) over many images
                  threshold: float=1e-2, # variance threshold of Burda et al. 2016
                 ) -> torch.Tensor:
@@ -133,6 +137,7 @@ def kl_weight(self: BetaVAE, step: int) -> float: # training step t (0-based)
     if c.schedule == 'capacity': return c.capacity_weight
     return c.beta
 
+# %% ../nbs/04_beta_vae.ipynb #cc29261e
 @patch
 def regularizer(self: BetaVAE, kl: torch.Tensor, # batch-mean KL (scalar)
                 step: int) -> torch.Tensor: # training step t (0-based)

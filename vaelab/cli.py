@@ -22,6 +22,7 @@ __all__ = ['USER_ERRORS', 'RUN_KEYS', 'OBJECTIVES', 'DEFAULT_OBJECTIVE', 'COMMAN
 class UsageError(ValueError):
     "A mistake in a command line (bad flag, value, key or path)."
 
+# %% ../nbs/11_cli.ipynb #15c5ba3a
 USER_ERRORS = (ValueError, FileNotFoundError, NotADirectoryError, IsADirectoryError, CheckpointError, ImportError)
 
 class Parser(argparse.ArgumentParser):
@@ -33,6 +34,7 @@ def smoke() -> bool:
     "True when $VAELAB_SMOKE is set to a true value: every budget is cut to a few steps and images."
     return os.environ.get('VAELAB_SMOKE', '').lower() in ('1', 'true', 'yes')
 
+# %% ../nbs/11_cli.ipynb #428778dd
 def budget(value: int, # the budget asked for
            tiny: int): # the budget under $VAELAB_SMOKE
     "`value`, or at most `tiny` under $VAELAB_SMOKE."
@@ -63,6 +65,7 @@ def add_config_flags(parser: argparse.ArgumentParser, # the parser to extend
         grp.add_argument('--' + f.name.replace('_', '-'), dest=f.name, type=_flag_type(f), default=None,
                          metavar=f.name.upper(), help=f"{docs[f.name]} (default: {shown})".replace('%', '%%'))
 
+# %% ../nbs/11_cli.ipynb #8252e37d
 def overrides(ns: argparse.Namespace, # parsed flags
               cls) -> dict: # a config dataclass
     "The fields of `cls` that were given on the command line."
@@ -143,6 +146,7 @@ def write_metrics(trainer: Trainer, # a trainer that has finished
     print(json.dumps(metrics, indent=2))
     print(f"run folder: {trainer.run_dir}")
 
+# %% ../nbs/11_cli.ipynb #a8400053
 def finish_distributed():
     "Under torchrun: wait for every rank (rank 0 may still be scoring), then close the process group."
     import torch.distributed as dist
@@ -155,6 +159,7 @@ def heldout_images(spec: str, # a data spec (see `DATA_SPECS`)
     "n held-out images (the test split where the data has one) on `device`."
     return ImageBatches(dataset_from_spec(spec, 'test'), n, device, seed=seed + 10_000).batches(0)
 
+# %% ../nbs/11_cli.ipynb #ea7e7481
 def heldout_scores(model, spec: str = 'dsprites', # a model; its data spec
                    n: int = 256, seed: int = 0) -> dict: # held-out images; seed of images and samples
     "{'reconstruction': {...}, 'generation': {...}} of chapter 9's scorer on n held-out images."

@@ -54,6 +54,7 @@ def report_markdown(res: dict) -> str: # the results of `run_comparison`
     lines += [f"### {n}\n\n![{n}: original, reconstruction, generated](figures/{n}.png)\n" for n in res['models']]
     return '\n'.join(lines)
 
+# %% ../nbs/12_compare.ipynb #890476f0
 def report_html(res: dict) -> str: # the results of `run_comparison`
     "report.html: the same report as a standalone page."
     t = res['tables']

@@ -32,6 +32,7 @@ def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
     "-log Bernoulli(x | sigmoid(logits)) per image: (B,C,H,W) -> (B,), summed over pixels, in nats."
     return F.binary_cross_entropy_with_logits(logits.float(), x.float(), reduction='none').flatten(1).sum(1)
 
+# %% ../nbs/02_elbo.ipynb #7a40836f
 def gaussian_nll(x_hat: torch.Tensor, x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
     "-log N(x | x_hat, sigma² I) per image: (B,C,H,W) -> (B,), summed over pixels, in nats."
     sq = (x.float() - x_hat.float()).pow(2).flatten(1).sum(1)
@@ -93,6 +94,7 @@ def encode(self: VAE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
     mu, logvar = self.encoder(self._check(x)).chunk(2, dim=1)
     return mu, logvar
 
+# %% ../nbs/02_elbo.ipynb #a906769a
 @patch
 def embed(self: VAE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
     "Deterministic code (the posterior mean) (B, latent_dim): what widgets and metrics read."
@@ -104,6 +106,7 @@ def decode_logits(self: VAE, z: torch.Tensor): # codes (B, latent_dim)
     "Codes -> decoder logits (B,C,H,W)."
     return self.decoder(z)
 
+# %% ../nbs/02_elbo.ipynb #2da5f6cf
 @patch
 def decode(self: VAE, z: torch.Tensor): # codes (B, latent_dim)
     "Codes -> images (B,C,H,W) in [0,1] (the decoder's mean)."
@@ -116,6 +119,7 @@ def reconstruct(self: VAE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
     "Decode the posterior mean of each image -> images (B,C,H,W) in [0,1]."
     return self.decode(self.embed(x))
 
+# %% ../nbs/02_elbo.ipynb #fd5d8b99
 @patch
 @torch.no_grad()
 def sample(self: VAE, n: int, # number of images
@@ -131,6 +135,7 @@ def regularizer(self: VAE, kl: torch.Tensor, # batch-mean KL (scalar)
     "The weighted KL added to the loss: β·KL here; schedules live in `vaelab.beta`."
     return self.config.beta * kl
 
+# %% ../nbs/02_elbo.ipynb #8848e1e9
 @patch
 def losses(self: VAE, x: torch.Tensor, # images (B,C,H,W) in [0,1]
            step: int = 0): # training step, 0 first
@@ -155,6 +160,7 @@ class AEConfig(LikelihoodConfig):
         super().__post_init__()
         if self.code_noise < 0: raise ValueError(f"code_noise must be >= 0, got {self.code_noise}")
 
+# %% ../nbs/02_elbo.ipynb #a4fdaf8e
 class AE(VAE):
     "Deterministic autoencoder (optionally with code noise N(0, code_noise·R²) during training)."
     config_class = AEConfig
@@ -170,6 +176,7 @@ def encode(self: AE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
     "Images -> (codes (B, M), None): an AE has no posterior variance."
     return self.encoder(self._check(x)), None
 
+# %% ../nbs/02_elbo.ipynb #7321f2a7
 @patch
 def losses(self: AE, x: torch.Tensor, # images (B,C,H,W) in [0,1]
            step: int = 0): # training step (unused)

@@ -67,10 +67,12 @@ class NetConfig(Config):
 def _conv_down(ci, co, k=4, bn=False):
     return [nn.Conv2d(ci, co, k, 2, (k-1)//2 if k % 2 else 1)] + ([nn.BatchNorm2d(co)] if bn else []) + [nn.ReLU(True)]
 
+# %% ../nbs/01_nets.ipynb #a6441b70
 def _conv_up(ci, co, k=4, bn=False, last=False):
     layer = nn.ConvTranspose2d(ci, co, k, 2, (k-1)//2 if k % 2 else 1, output_padding=1 if k % 2 else 0)
     return [layer] + ([] if last else ([nn.BatchNorm2d(co)] if bn else []) + [nn.ReLU(True)])
 
+# %% ../nbs/01_nets.ipynb #fb539e39
 class Reshape(nn.Module):
     "Reshape the non-batch dimensions to `shape`."
     def __init__(self, *shape): super().__init__(); self.shape = shape
@@ -83,6 +85,7 @@ def burgess_encoder(img_channels=1, out_dim=20):
                          nn.Flatten(), nn.Linear(32*4*4, 256), nn.ReLU(True), nn.Linear(256, 256), nn.ReLU(True),
                          nn.Linear(256, out_dim))
 
+# %% ../nbs/01_nets.ipynb #13be5f43
 def burgess_decoder(latent_dim=10, img_channels=1):
     "Burgess et al. 2018 decoder: (B,latent_dim) -> logits (B,C,64,64)."
     return nn.Sequential(nn.Linear(latent_dim, 256), nn.ReLU(True), nn.Linear(256, 256), nn.ReLU(True),
@@ -96,6 +99,7 @@ def larsen_encoder(img_channels=3, out_dim=256):
                          *_conv_down(128, 256, 5, bn=True), nn.Flatten(),
                          nn.Linear(256*8*8, 2048), nn.BatchNorm1d(2048), nn.ReLU(True), nn.Linear(2048, out_dim))
 
+# %% ../nbs/01_nets.ipynb #4765721d
 def larsen_decoder(latent_dim=128, img_channels=3):
     "Larsen et al. 2016 decoder: (B,latent_dim) -> logits (B,C,64,64)."
     return nn.Sequential(nn.Linear(latent_dim, 8*8*256), nn.BatchNorm1d(8*8*256), nn.ReLU(True), Reshape(256, 8, 8),
@@ -134,17 +138,20 @@ def make_encoder(cfg: NetConfig, out_dim: int) -> nn.Module:
     enc = {'burgess': burgess_encoder, 'larsen': larsen_encoder}[cfg.arch](cfg.img_channels, out_dim)
     return init_weights(enc) if cfg.init == 'normal002' else enc
 
+# %% ../nbs/01_nets.ipynb #19115096
 def make_decoder(cfg: NetConfig) -> nn.Module:
     "Decoder of `cfg.arch` mapping (B,latent_dim) codes to (B,C,64,64) logits."
     dec = {'burgess': burgess_decoder, 'larsen': larsen_decoder}[cfg.arch](cfg.latent_dim, cfg.img_channels)
     return init_weights(dec) if cfg.init == 'normal002' else dec
 
+# %% ../nbs/01_nets.ipynb #65c20e7b
 def make_discriminator(cfg: NetConfig) -> Discriminator:
     "Discriminator sized for `cfg.arch` (the Larsen widths, or a quarter of them for the small burgess setting)."
     width, fc = ((32, 128, 256, 256), 512) if cfg.arch == 'larsen' else ((16, 32, 64, 64), 128)
     d = Discriminator(cfg.img_channels, width, fc)
     return init_weights(d) if cfg.init == 'normal002' else d
 
+# %% ../nbs/01_nets.ipynb #cbdd5c84
 def count_params(m: nn.Module) -> int:
     "Number of trainable parameters."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)

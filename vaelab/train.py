@@ -65,6 +65,7 @@ def dist_env() -> tuple:
     e = os.environ
     return int(e.get('RANK', 0)), int(e.get('WORLD_SIZE', 1)), int(e.get('LOCAL_RANK', 0))
 
+# %% ../nbs/03_train.ipynb #b2c18942
 def pick_device(pref: str = 'auto') -> torch.device:
     "The training device: CUDA when present for 'auto', else the one asked for (under torchrun: this process's GPU)."
     if pref == 'auto': pref = 'cuda' if torch.cuda.is_available() else 'cpu'
@@ -74,10 +75,12 @@ def pick_device(pref: str = 'auto') -> torch.device:
         raise RuntimeError(f"device {pref!r} asked for, but torch.cuda.is_available() is False; use device='cpu'")
     return dev
 
+# %% ../nbs/03_train.ipynb #4d1ab96d
 def seed_everything(seed: int): # any integer
     "Seed Python, NumPy and torch (CPU and CUDA) generators."
     random.seed(seed); np.random.seed(seed % 2**32); torch.manual_seed(seed)
 
+# %% ../nbs/03_train.ipynb #b8ae1e6f
 def hardware(device=None) -> str: # the training device (default: CUDA if present)
     "The machine, in words: the GPU's name, or the CPU model and its core count (recorded in checkpoints)."
     import platform
@@ -92,12 +95,14 @@ def runs_dir() -> Path:
     "Where run folders go: $VAELAB_RUNS, default ./runs (chapters share it, so later ones reuse earlier runs)."
     return Path(os.environ.get('VAELAB_RUNS', 'runs'))
 
+# %% ../nbs/03_train.ipynb #f55bbb90
 def model_device(model: nn.Module) -> torch.device: # any module with parameters or buffers
     "The device of a model's first parameter (or buffer; CPU if it has neither)."
     t = next(model.parameters(), None)
     if t is None: t = next(model.buffers(), None)
     return t.device if t is not None else torch.device('cpu')
 
+# %% ../nbs/03_train.ipynb #c996d825
 @contextmanager
 def evaluating(model: nn.Module): # the model to score
     "Eval mode and no gradients inside the block; the model's previous train/eval mode is restored on exit."
@@ -126,6 +131,7 @@ def register_model(name: str, # the short name (`--model NAME`)
     MODELS[name] = path
     return cls
 
+# %% ../nbs/03_train.ipynb #dd69d98c
 def model_class(name: str): # a key of `MODELS`
     "The model class registered under `name`."
     if name not in MODELS: raise ValueError(f"unknown model {name!r}; expected one of {sorted(MODELS)}")
@@ -145,6 +151,7 @@ def model_name(model) -> str: # a model, or a model class
 class NonFiniteLossError(RuntimeError):
     "Training produced NaN or inf in a logged loss term."
 
+# %% ../nbs/03_train.ipynb #f29e85dc
 def check_finite(names, values: torch.Tensor, steps, where: str = ''):
     "Raise NonFiniteLossError naming the first non-finite term and its step; values (n_steps, n_terms) on CPU."
     bad = ~torch.isfinite(values)
@@ -159,6 +166,7 @@ def image_grid(x: torch.Tensor, nrow: int = 8) -> np.ndarray:
     from torchvision.utils import make_grid
     return make_grid(x.detach().float().cpu().clamp(0, 1), nrow=nrow, pad_value=0.5).permute(1, 2, 0).numpy()
 
+# %% ../nbs/03_train.ipynb #0a00a0a6
 def plot_history(history: dict, keys=None):
     "Loss curves of a history dict (one panel per term) -> matplotlib Figure."
     from matplotlib.figure import Figure
@@ -170,6 +178,7 @@ def plot_history(history: dict, keys=None):
     fig.tight_layout()
     return fig
 
+# %% ../nbs/03_train.ipynb #36d56051
 def plot_images(rows: dict, nrow: int = 8):
     "A labelled image figure: {row label: images (B,C,H,W)} -> matplotlib Figure (one row each)."
     from matplotlib.figure import Figure
@@ -199,6 +208,7 @@ def shard_seed(seed: int, rank: int) -> int:
     "Seed of process `rank`'s batch stream: batches differ across ranks, and are reproducible from (seed, step, rank)."
     return int(np.random.SeedSequence([int(seed), int(rank), 0xDA7A]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
+# %% ../nbs/03_train.ipynb #01fe4fd4
 def init_distributed(device: torch.device) -> tuple:
     "Join torchrun's process group (nccl on CUDA, gloo on CPU) if WORLD_SIZE > 1 -> (rank, world_size)."
     rank, world, local = dist_env()
@@ -210,6 +220,7 @@ def init_distributed(device: torch.device) -> tuple:
         atexit.register(lambda: dist.is_initialized() and dist.destroy_process_group())
     return dist.get_rank(), dist.get_world_size()
 
+# %% ../nbs/03_train.ipynb #3a96afb3
 def allreduce_mean_(tensors, world_size: int):
     "Average a list of tensors (None counts as zeros and is filled in) over all processes, in place, in one bucket."
     import torch.distributed as dist
@@ -221,6 +232,7 @@ def allreduce_mean_(tensors, world_size: int):
         t.copy_(flat[i:i + t.numel()].view_as(t)); i += t.numel()
     return tensors
 
+# %% ../nbs/03_train.ipynb #492681e9
 def weights_digest(model: nn.Module) -> str:
     "SHA-256 of every parameter and buffer, bit for bit: equal digests <=> identical copies of the model."
     import hashlib
@@ -263,6 +275,7 @@ def _batches(self: Trainer, data):
     if desc is not None: batches.description = desc
     return batches
 
+# %% ../nbs/03_train.ipynb #98119241
 @patch
 def _make_opt(self: Trainer, params):
     "Adam over one parameter group (fused on CUDA: one kernel for all parameters)."
@@ -279,6 +292,7 @@ def _compiled(self: Trainer, model):
         if hasattr(fc, 'donated_buffer'): fc.donated_buffer = False
     return torch.compile(model.losses)
 
+# %% ../nbs/03_train.ipynb #befa6491
 @patch
 def _shard(self: Trainer, data):
     "This process's batch stream under torchrun: batch_size / world_size images, seeded by (seed, rank)."
@@ -287,6 +301,7 @@ def _shard(self: Trainer, data):
     src = data.data if getattr(data, 'data', None) is not None else data.source   # reuse images already on the device
     return ImageBatches(src, B // N, self.device, seed=shard_seed(data.seed, self.rank), scale=data.scale)
 
+# %% ../nbs/03_train.ipynb #3cbf8029
 @patch
 def _broadcast_weights(self: Trainer):
     "Start every process from rank 0's parameters and buffers."
@@ -338,6 +353,7 @@ def _average_across_processes(self: Trainer):
 class CheckpointError(ValueError):
     "A checkpoint that cannot be loaded (damaged, or holding more than tensors and plain containers)."
 
+# %% ../nbs/03_train.ipynb #8604652c
 def load_checkpoint_file(path, # a checkpoint written by `Trainer.save_checkpoint`
                          map_location='cpu'): # where to put its tensors
     "torch.load with weights_only=True; a clear CheckpointError (path + remedy) when the file is unsafe or damaged."
@@ -360,6 +376,7 @@ def state_dict(self: Trainer) -> dict:
             'step': self.step, 'history': self.history, 'rng_cpu': self._rng_cpu, 'rng_cuda': self._rng_cuda,
             'config': self.config.to_dict(), 'seconds': self.seconds + time.time() - self._t0, 'hardware': hardware(self.device)}
 
+# %% ../nbs/03_train.ipynb #76d7f154
 @patch
 def save_checkpoint(self: Trainer, gather: bool = True): # under torchrun: collect every rank's RNG state (a collective)
     "Write run_dir/checkpoints/last.pt atomically (under torchrun: rank 0 writes, with every rank's RNG states)."
@@ -396,6 +413,7 @@ def run_config(self: Trainer) -> dict:
     return {'model': model_name(self.model), 'data': getattr(self.data, 'description', 'tensor'),
             'model_config': self.model.config.to_dict(), 'train': self.config.to_dict(), 'vaelab_version': __version__}
 
+# %% ../nbs/03_train.ipynb #d3e38689
 @patch
 def write_config(self: Trainer):
     "Write run_dir/config.json."
@@ -456,6 +474,7 @@ class TrainingInterrupted(KeyboardInterrupt):
         self.signum, self.step, self.path = signum, step, Path(path)
         super().__init__(f"{signal.Signals(signum).name} at step {step}; checkpoint saved to {self.path}")
 
+# %% ../nbs/03_train.ipynb #073311c5
 @contextmanager
 def stop_flag(trainer: Trainer): # its `_stop` attribute becomes the number of the signal received
     "Inside the block, SIGINT and SIGTERM set `trainer._stop` instead of killing the process (main thread only)."
@@ -487,6 +506,7 @@ def _record_rng(self: Trainer):
     self._rng_cpu = torch.get_rng_state()
     self._rng_cuda = torch.cuda.get_rng_state(self.device) if self.device.type == 'cuda' else None
 
+# %% ../nbs/03_train.ipynb #a0d3cb53
 @patch
 def _start(self: Trainer, resume: bool):
     "Load the last checkpoint (resume) or seed everything; write config.json; open TensorBoard."
@@ -549,6 +569,7 @@ def _finish(self: Trainer) -> dict:
     if self._tb is not None: self._tb.close(); self._tb = None
     return self.history
 
+# %% ../nbs/03_train.ipynb #4bb4d39b
 @patch
 def _check_replicas(self: Trainer):
     "Under torchrun: gather every rank's weights digest; rank 0 writes ddp.json; raise if the copies differ."

@@ -14,6 +14,7 @@ from fastcore.basics import patch
 from .nets import Config, NetConfig, make_encoder, make_decoder, make_discriminator, init_weights, count_params
 from .elbo import VAE, reparameterize, gaussian_kl
 from .data import check_images
+from .train import model_device
 
 # %% auto #0
 __all__ = ['GAN_TRAIN_DEFAULTS', 'gan_targets', 'gan_d_loss', 'gan_g_loss', 'd_collapse', 'dcgan_generator',
@@ -26,7 +27,9 @@ def gan_targets(n: int,              # batch size
                 real_label=1.0,      # target of a real image (0.95 for soft labels)
                 fake_label=0.0,      # target of a generated image (0.05 for soft labels)
                 swap_prob=0.0,       # probability that an example gets the other class's label
-                generator=None, device=None) -> torch.Tensor:
+                generator=None,      # random generator for the swaps (on `device`)
+                device=None,         # device of the targets
+               ) -> torch.Tensor:
     "Discriminator targets (n,) for one class, each swapped to the other label with probability `swap_prob`."
     if not 0 <= swap_prob <= 1: raise ValueError(f"swap_prob must be in [0, 1], got {swap_prob}")
     if not (0 <= fake_label <= 1 and 0 <= real_label <= 1):
@@ -44,6 +47,7 @@ def _bce(logits, target):
     target = torch.as_tensor(target, dtype=logits.dtype, device=logits.device).expand_as(logits)
     return F.binary_cross_entropy_with_logits(logits, target)
 
+# %% ../nbs/08_vaegan.ipynb #526808d5
 def gan_d_loss(real_logits: torch.Tensor,   # D's logits on real images (B,)
                fake_logits,                 # D's logits on generated images (B,), or a tuple of such batches
                real_target=1.0,             # target(s) for the real batch: float or (B,) tensor
@@ -55,6 +59,7 @@ def gan_d_loss(real_logits: torch.Tensor,   # D's logits on real images (B,)
     if len(fts) != len(fakes): raise ValueError(f"got {len(fakes)} fake batches but {len(fts)} fake targets")
     return _bce(real_logits, real_target) + sum(_bce(l, t) for l, t in zip(fakes, fts))
 
+# %% ../nbs/08_vaegan.ipynb #15ed3b34
 def gan_g_loss(fake_logits: torch.Tensor,   # D's logits on generated images (B,)
                kind='nonsat',               # 'nonsat': -log D(G(z)); 'minimax': log(1 - D(G(z)))
                fake_target=0.0,             # the discriminator's fake target (used by 'minimax' only)
@@ -75,21 +80,27 @@ def d_collapse(real_logits: torch.Tensor,  # D's logits on real images (B,)
         return ((pr > 1 - tol) & (pf < tol)).float()
 
 # %% ../nbs/08_vaegan.ipynb #25881d77
-def dcgan_generator(latent_dim=100, img_channels=3, width=64) -> nn.Sequential:
+def dcgan_generator(latent_dim:int=100, # size of the noise vector z
+                    img_channels:int=3, # image channels C
+                    width:int=64, # channels of the last hidden layer (8x that at 4x4)
+                   ) -> nn.Sequential:
     "DCGAN generator: (B, latent_dim) -> tanh images (B, C, 64, 64) in (-1, 1)."
     w = width
-    def up(ci, co): return [nn.ConvTranspose2d(ci, co, 4, 2, 1, bias=False), nn.BatchNorm2d(co), nn.ReLU(True)]
+    def _up(ci, co): return [nn.ConvTranspose2d(ci, co, 4, 2, 1, bias=False), nn.BatchNorm2d(co), nn.ReLU(True)]
     return nn.Sequential(nn.Unflatten(1, (latent_dim, 1, 1)),
                          nn.ConvTranspose2d(latent_dim, 8*w, 4, 1, 0, bias=False), nn.BatchNorm2d(8*w), nn.ReLU(True),
-                         *up(8*w, 4*w), *up(4*w, 2*w), *up(2*w, w),
+                         *_up(8*w, 4*w), *_up(4*w, 2*w), *_up(2*w, w),
                          nn.ConvTranspose2d(w, img_channels, 4, 2, 1), nn.Tanh())
 
-def dcgan_discriminator(img_channels=3, width=64) -> nn.Sequential:
+# %% ../nbs/08_vaegan.ipynb #3de3bbde
+def dcgan_discriminator(img_channels:int=3, # image channels C
+                        width:int=64, # channels of the first conv layer (doubled at each stride)
+                       ) -> nn.Sequential:
     "DCGAN discriminator: images (B, C, 64, 64) in [-1, 1] -> logits (B,)."
     w = width
-    def down(ci, co): return [nn.Conv2d(ci, co, 4, 2, 1, bias=False), nn.BatchNorm2d(co), nn.LeakyReLU(0.2, True)]
+    def _down(ci, co): return [nn.Conv2d(ci, co, 4, 2, 1, bias=False), nn.BatchNorm2d(co), nn.LeakyReLU(0.2, True)]
     return nn.Sequential(nn.Conv2d(img_channels, w, 4, 2, 1), nn.LeakyReLU(0.2, True),
-                         *down(w, 2*w), *down(2*w, 4*w), *down(4*w, 8*w),
+                         *_down(w, 2*w), *_down(2*w, 4*w), *_down(4*w, 8*w),
                          nn.Conv2d(8*w, 1, 4, 1, 0), nn.Flatten(0))
 
 # %% ../nbs/08_vaegan.ipynb #fad6a06c
@@ -122,17 +133,22 @@ class DCGANConfig(GANConfig):
         super().__post_init__()
         if self.width < 1: raise ValueError(f"width must be >= 1, got {self.width}")
 
-# %% ../nbs/08_vaegan.ipynb #6824d7b6
+# %% ../nbs/08_vaegan.ipynb #bc66f89d
 class AdversarialMixin:
     "Shared bits of the adversarial models: training defaults, discriminator targets, the collapse warning."
     train_defaults = GAN_TRAIN_DEFAULTS
-    def _targets(self, n, real, device):
+    def _targets(self, n:int, # batch size
+                 real:bool, # targets for real images (True) or generated ones
+                 device): # device of the targets
+        "The config's discriminator targets (n,); labels are swapped only in training mode."
         c = self.config
         return gan_targets(n, real, c.real_label, c.fake_label, c.swap_prob if self.training else 0.0, device=device)
 
-# %% ../nbs/08_vaegan.ipynb #bc66f89d
+# %% ../nbs/08_vaegan.ipynb #328a0e8c
 @patch
-def _collapse(self: AdversarialMixin, real_logits, fake_logits, step):
+def _collapse(self: AdversarialMixin, real_logits: torch.Tensor, # D's logits on real images (B,)
+              fake_logits: torch.Tensor, # D's logits on generated images
+              step: int): # training step
     "The d_collapse flag of this batch; warns once (checked every step on CPU, every 100 steps elsewhere: no GPU sync)."
     flag = d_collapse(real_logits, fake_logits, self.config.collapse_tol)
     if getattr(self, '_collapse_warned', False): return flag
@@ -159,34 +175,35 @@ class DCGAN(AdversarialMixin, nn.Module):
         "{'generator': [...], 'discriminator': [...]}: each network is trained only by its own loss."
         return {'generator': list(self.generator.parameters()), 'discriminator': list(self.discriminator.parameters())}
 
-# %% ../nbs/08_vaegan.ipynb #03a6fcf4
+# %% ../nbs/08_vaegan.ipynb #9fd25a34
 @patch
 def decode(self: DCGAN, z: torch.Tensor): # noise (B, latent_dim)
     "Noise -> images (B, C, 64, 64) in [0, 1]."
     return (self.generator(z) + 1) / 2
 
+# %% ../nbs/08_vaegan.ipynb #6d8400ba
 @patch
 @torch.no_grad()
 def sample(self: DCGAN, n: int, # number of images
-           generator: torch.Generator | None = None): # random generator
+           generator: torch.Generator | None = None): # random generator (on the model's device)
     "n images from the generator."
-    dev = next(self.parameters()).device
-    return self.decode(torch.randn(n, self.config.latent_dim, device=dev, generator=generator))
+    return self.decode(torch.randn(n, self.config.latent_dim, device=model_device(self), generator=generator))
 
-# %% ../nbs/08_vaegan.ipynb #9fd25a34
+# %% ../nbs/08_vaegan.ipynb #29d57bb5
 @patch
-def encode(self: DCGAN, x): # images
+def encode(self: DCGAN, x: torch.Tensor): # images
     "A GAN has no encoder: always raises (figure and metric code check `has_encoder`)."
     raise NotImplementedError("a GAN has no encoder: DCGAN can sample but not encode or reconstruct")
 
+# %% ../nbs/08_vaegan.ipynb #b573628f
 @patch
-def reconstruct(self: DCGAN, x): # images
+def reconstruct(self: DCGAN, x: torch.Tensor): # images
     "A GAN has no encoder, so it cannot reconstruct: always raises."
     raise NotImplementedError("a GAN has no encoder: DCGAN can sample but not reconstruct")
 
-# %% ../nbs/08_vaegan.ipynb #09b165ea
+# %% ../nbs/08_vaegan.ipynb #c0c96fad
 @patch
-def losses(self: DCGAN, x, # real images (B, C, 64, 64) in [0, 1]
+def losses(self: DCGAN, x: torch.Tensor, # real images (B, C, 64, 64) in [0, 1]
            step: int = 0) -> dict: # training step (for the collapse warning)
     "Losses of both networks, plus the logged D(x), D(G(z)) and d_collapse."
     c = self.config
@@ -282,7 +299,9 @@ def losses(self: VAEGAN, x, # images (B,C,64,64) in [0,1]
             'd_collapse': self._collapse(l_real, torch.cat([l_rec, l_p]), step)}
 
 # %% ../nbs/08_vaegan.ipynb #56b9f408
-def own_loss_grads(model: nn.Module, losses: dict) -> dict:
+def own_loss_grads(model: nn.Module, # an adversarial model with `param_groups()`
+                   losses: dict, # its `losses(x)`: one loss per group (graph still alive)
+                  ) -> dict:
     "Reference gradients: {group: [d losses[group] / d p for p in the group]} (zeros where a parameter is unused)."
     out = {}
     for g, ps in model.param_groups().items():

@@ -6,7 +6,8 @@
 __all__ = ['CODEBOOK_UPDATES', 'grid_to_rows', 'rows_to_grid', 'squared_distances', 'Quantized', 'quantize', 'straight_through',
            'codebook_loss', 'commitment_loss', 'ema_update', 'code_stats', 'restart_dead_codes', 'VectorQuantizer',
            'conv_trunks', 'VQVAEConfig', 'VQVAE', 'MaskedConv2d', 'CodePriorConfig', 'vqvae_config', 'CodePrior',
-           'code_maps', 'swap_code', 'plot_code_usage', 'plot_swap', 'codebook_explorer']
+           'code_maps', 'swap_code', 'usage_caption', 'plot_code_usage', 'swap_caption', 'plot_swap',
+           'codebook_explorer']
 
 # %% ../nbs/07_vq_vae.ipynb #b0d413be
 import math, dataclasses
@@ -19,19 +20,25 @@ import torch.nn.functional as F
 from .nets import Config, NetConfig, Reshape, make_encoder, make_decoder
 from .elbo import LikelihoodConfig, reconstruction_nll
 from .data import check_images
+from .train import model_device, evaluating
 
 # %% ../nbs/07_vq_vae.ipynb #738b3018
-def grid_to_rows(z):
+def grid_to_rows(z:torch.Tensor) -> torch.Tensor: # feature grid (B,D,H,W)
     "(B,D,H,W) feature grid -> (B*H*W, D) rows, one per position (row order b, h, w)."
     if z.ndim != 4: raise ValueError(f"expected a (B,D,H,W) feature grid, got shape {tuple(z.shape)}")
     return z.permute(0, 2, 3, 1).reshape(-1, z.shape[1])
 
-def rows_to_grid(rows, B, H, W):
+# %% ../nbs/07_vq_vae.ipynb #7687a7c6
+def rows_to_grid(rows:torch.Tensor, # (B*H*W, D) rows in the order of `grid_to_rows`
+                 B:int, H:int, W:int, # batch size and grid shape
+                ) -> torch.Tensor:
     "(B*H*W, D) rows -> (B,D,H,W) grid; inverse of `grid_to_rows`."
     return rows.reshape(B, H, W, -1).permute(0, 3, 1, 2).contiguous()
 
-# %% ../nbs/07_vq_vae.ipynb #ccc21fc9
-def squared_distances(z, codebook):
+# %% ../nbs/07_vq_vae.ipynb #790b191d
+def squared_distances(z:torch.Tensor, # vectors (N,D)
+                      codebook:torch.Tensor, # codes (K,D)
+                     ) -> torch.Tensor:
     "All squared distances ||z_n - e_k||^2 via one matmul: z (N,D), codebook (K,D) -> (N,K)."
     z2 = (z * z).sum(1, keepdim=True)                  # (N,1)
     e2 = (codebook * codebook).sum(1)[None]            # (1,K)
@@ -44,6 +51,7 @@ class Quantized(NamedTuple):
     indices: torch.Tensor    # (B,H,W) long, index of the nearest code at each position
     codes: torch.Tensor      # (B*H*W, D) the selected codebook rows (row order b, h, w)
 
+# %% ../nbs/07_vq_vae.ipynb #e527ac68
 def quantize(z_e:torch.Tensor, # encoder output grid (B,D,H,W)
              codebook:torch.Tensor, # code vectors (K,D)
             ) -> Quantized:
@@ -71,6 +79,7 @@ def codebook_loss(z_e:torch.Tensor, # encoder output (B,D,H,W)
     "||sg(z_e) - z_q||^2 summed over (D,H,W), averaged over the batch: trains only the codebook."
     return (z_e.detach() - z_q).pow(2).flatten(1).sum(1).mean()
 
+# %% ../nbs/07_vq_vae.ipynb #8166a43e
 def commitment_loss(z_e:torch.Tensor, # encoder output (B,D,H,W)
                     z_q:torch.Tensor, # chosen codes (B,D,H,W)
                    ) -> torch.Tensor:
@@ -144,29 +153,45 @@ class VectorQuantizer(nn.Module):
             self.register_buffer('embed_sum', init.clone())
         self.register_buffer('usage_count', torch.zeros(self.num_codes))
 
-# %% ../nbs/07_vq_vae.ipynb #99808c01
+# %% ../nbs/07_vq_vae.ipynb #7b5ff49e
 @patch
 @torch.no_grad()
-def _update_codebook(self:VectorQuantizer, rows, indices):
-    "Training-time bookkeeping: EMA k-means step, usage counts, dead-code restarts (all on device)."
-    rows = rows.detach().float()
+def _count_usage(self:VectorQuantizer, indices:torch.Tensor) -> torch.Tensor: # code indices of a batch (N,) long
+    "Add this batch's assignment counts n_k to the EMA `usage_count`; returns n_k (K,)."
     n_k = torch.zeros_like(self.usage_count).index_add_(0, indices, torch.ones_like(indices, dtype=torch.float))
     self.usage_count.mul_(self.decay).add_((1 - self.decay) * n_k)
+    return n_k
+
+# %% ../nbs/07_vq_vae.ipynb #b630b222
+@patch
+@torch.no_grad()
+def _restart_dead(self:VectorQuantizer, rows:torch.Tensor, # encoder outputs of the batch (N,D), float
+                  n_k:torch.Tensor): # this batch's assignment counts (K,)
+    "Move codes whose usage is below `dead_code_threshold` onto random rows; reset their statistics."
+    E, dead = restart_dead_codes(self.codebook.data, self.usage_count, rows, self.dead_code_threshold)
+    self.codebook.data.copy_(E)
+    self.usage_count.copy_(torch.where(dead, n_k.sum() / self.num_codes, self.usage_count))
+    if self.update == 'ema':
+        self.cluster_size.copy_(torch.where(dead, torch.ones_like(self.cluster_size), self.cluster_size))
+        self.embed_sum.copy_(torch.where(dead[:, None], E, self.embed_sum))
+
+# %% ../nbs/07_vq_vae.ipynb #d26dbd40
+@patch
+@torch.no_grad()
+def _update_codebook(self:VectorQuantizer, rows:torch.Tensor, # encoder outputs of the batch (N,D)
+                     indices:torch.Tensor): # their code indices (N,) long
+    "Training-time bookkeeping: usage counts, EMA k-means step, dead-code restarts (all on device)."
+    rows = rows.detach().float()
+    n_k = self._count_usage(indices)
     if self.update == 'ema':
         N, m, E = ema_update(self.cluster_size, self.embed_sum, rows, indices, self.decay, self.eps)
         self.cluster_size.copy_(N); self.embed_sum.copy_(m); self.codebook.copy_(E)
-    if self.dead_code_threshold > 0:
-        E, dead = restart_dead_codes(self.codebook.data, self.usage_count, rows, self.dead_code_threshold)
-        self.codebook.data.copy_(E)
-        fresh = n_k.sum() / self.num_codes                           # a restarted code starts as an average one
-        self.usage_count.copy_(torch.where(dead, fresh, self.usage_count))
-        if self.update == 'ema':
-            self.cluster_size.copy_(torch.where(dead, torch.ones_like(self.cluster_size), self.cluster_size))
-            self.embed_sum.copy_(torch.where(dead[:, None], E, self.embed_sum))
+    if self.dead_code_threshold > 0: self._restart_dead(rows, n_k)
 
+# %% ../nbs/07_vq_vae.ipynb #b0b07c63
 @patch
-def forward(self:VectorQuantizer, z_e:torch.Tensor): # encoder output grid (B,D,H,W)
-    "Quantize a (B,D,H,W) grid; returns a dict of tensors (see the text)."
+def forward(self:VectorQuantizer, z_e:torch.Tensor) -> dict: # encoder output grid (B,D,H,W)
+    "Quantize a (B,D,H,W) grid -> {'z' (straight-through), 'quantized', 'indices', 'codebook', 'commitment', 'perplexity', 'usage'}."
     q = quantize(z_e, self.codebook)
     z_q = q.quantized.to(z_e.dtype)
     out = dict(z=straight_through(z_e, z_q), quantized=z_q.detach(), indices=q.indices,
@@ -175,8 +200,9 @@ def forward(self:VectorQuantizer, z_e:torch.Tensor): # encoder output grid (B,D,
     if self.training: self._update_codebook(grid_to_rows(z_e), q.indices.flatten())
     return out
 
+# %% ../nbs/07_vq_vae.ipynb #64ceb387
 @patch
-def lookup(self:VectorQuantizer, indices:torch.Tensor): # code indices (B,H,W), integer
+def lookup(self:VectorQuantizer, indices:torch.Tensor) -> torch.Tensor: # code indices (B,H,W), integer
     "(B,H,W) code indices -> (B,D,H,W) grid of code vectors."
     if indices.dtype not in (torch.int64, torch.int32) or indices.ndim != 3:
         raise TypeError(f"indices must be a (B,H,W) integer tensor, got {indices.dtype} of shape {tuple(indices.shape)}")
@@ -184,12 +210,16 @@ def lookup(self:VectorQuantizer, indices:torch.Tensor): # code indices (B,H,W), 
         raise ValueError(f"indices must lie in [0, {self.num_codes}), got range [{int(indices.min())}, {int(indices.max())}]")
     return self.codebook[indices].permute(0, 3, 1, 2).contiguous()
 
-# %% ../nbs/07_vq_vae.ipynb #b630b222
-def _cut_stage(layers, kind, n):
-    "Index of the n-th layer of type `kind` that changes resolution (stride 2) in `layers`."
+# %% ../nbs/07_vq_vae.ipynb #a66ecc8c
+def _cut_stage(layers:list, # the layers of a backbone, in order
+               kind:type, # nn.Conv2d (encoder) or nn.ConvTranspose2d (decoder)
+               n:int, # which stride-2 layer (0-based)
+              ) -> int:
+    "Index of the n-th layer of type `kind` that changes resolution (stride 2) in `layers` (len(layers) if none)."
     hits = [i for i, m in enumerate(layers) if isinstance(m, kind) and m.stride[0] == 2]
     return hits[n] if n < len(hits) else len(layers)
 
+# %% ../nbs/07_vq_vae.ipynb #b68ca5ac
 def conv_trunks(arch:str='burgess', # backbone of `vaelab.nets`: 'burgess' or 'larsen'
                 img_channels:int=1, # image channels
                 grid_size:int=8, # side of the code grid the encoder trunk should output
@@ -206,9 +236,9 @@ def conv_trunks(arch:str='burgess', # backbone of `vaelab.nets`: 'burgess' or 'l
     drop = sizes.index(grid_size)                 # stages to remove at the low-resolution end
     enc = nn.Sequential(*enc[:_cut_stage(enc, nn.Conv2d, n_down - drop)])
     dec = nn.Sequential(*dec[_cut_stage(dec, nn.ConvTranspose2d, drop):])
-    with torch.no_grad(): fe = enc.eval()(torch.zeros(1, img_channels, 64, 64)).shape[1]
+    with evaluating(enc): fe = enc(torch.zeros(1, img_channels, 64, 64)).shape[1]
     fd = next(m for m in dec if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d))).in_channels
-    return enc.train(), dec, fe, fd
+    return enc, dec, fe, fd
 
 # %% ../nbs/07_vq_vae.ipynb #c0bfedb7
 @dataclass
@@ -249,13 +279,14 @@ def encode_continuous(self:VQVAE, x:torch.Tensor) -> torch.Tensor: # images (B,C
     c = self.config
     return self.encoder(check_images(x, channels=c.img_channels, size=c.img_size, name='x'))
 
+# %% ../nbs/07_vq_vae.ipynb #5974c106
 @patch
 def encode(self:VQVAE, x:torch.Tensor): # images (B,C,64,64) in [0,1]
     "Images -> (indices (B,g,g) long, quantized (B,D,g,g)); no codebook update."
     q = quantize(self.encode_continuous(x), self.quantizer.codebook)
     return q.indices, q.quantized
 
-# %% ../nbs/07_vq_vae.ipynb #47e6311c
+# %% ../nbs/07_vq_vae.ipynb #26071200
 @patch
 def decode_logits(self:VQVAE, z:torch.Tensor) -> torch.Tensor: # code indices (B,g,g) or code vectors (B,D,g,g)
     "Codes -> logits (B,C,64,64)."
@@ -264,27 +295,28 @@ def decode_logits(self:VQVAE, z:torch.Tensor) -> torch.Tensor: # code indices (B
         raise ValueError(f"decode expects (B,g,g) integer codes or (B,{self.config.latent_dim},g,g) vectors, got {z.dtype} {tuple(z.shape)}")
     return self.decoder(z)
 
+# %% ../nbs/07_vq_vae.ipynb #7283d302
 @patch
-def decode(self:VQVAE, z:torch.Tensor): # code indices (B,g,g) or code vectors (B,D,g,g)
+def decode(self:VQVAE, z:torch.Tensor) -> torch.Tensor: # code indices (B,g,g) or code vectors (B,D,g,g)
     "Codes -> images (B,C,64,64) in [0,1]."
     return torch.sigmoid(self.decode_logits(z))
 
-# %% ../nbs/07_vq_vae.ipynb #5974c106
+# %% ../nbs/07_vq_vae.ipynb #dada7e6d
 @patch
 @torch.no_grad()
-def reconstruct(self:VQVAE, x:torch.Tensor): # images (B,C,64,64) in [0,1]
+def reconstruct(self:VQVAE, x:torch.Tensor) -> torch.Tensor: # images (B,C,64,64) in [0,1]
     "Encode, quantize, decode: (B,C,64,64) -> (B,C,64,64) in [0,1]."
     return self.decode(self.encode(x)[1])
 
+# %% ../nbs/07_vq_vae.ipynb #54a8be8a
 @patch
 @torch.no_grad()
 def sample(self:VQVAE, n:int, # number of images
-           generator:torch.Generator|None=None) -> torch.Tensor: # random generator
+           generator:torch.Generator|None=None) -> torch.Tensor: # random generator (on the model's device)
     "n images decoded from (n,g,g) grids of independent, uniformly drawn code indices."
-    g, dev = self.config.grid_size, self.quantizer.codebook.device
-    idx = torch.randint(self.config.num_codes, (n, g, g), generator=generator,
-                        device=generator.device if generator is not None else dev)
-    return self.decode(idx.to(dev))
+    g = self.config.grid_size
+    idx = torch.randint(self.config.num_codes, (n, g, g), generator=generator, device=model_device(self))
+    return self.decode(idx)
 
 # %% ../nbs/07_vq_vae.ipynb #abff9449
 @patch
@@ -305,14 +337,19 @@ def losses(self:VQVAE, x:torch.Tensor, # images (B,C,64,64) in [0,1]
 # %% ../nbs/07_vq_vae.ipynb #bf6bf7a5
 class MaskedConv2d(nn.Conv2d):
     "k x k convolution that sees only raster-order earlier positions ('A': not the centre, 'B': also the centre)."
-    def __init__(self, c_in:int, c_out:int, k:int, mask_type:str='B'):
+    def __init__(self, c_in:int, # input channels
+                 c_out:int, # output channels
+                 k:int, # odd kernel size
+                 mask_type:str='B'): # 'A' (first layer: hides the centre) or 'B' (later layers)
         if mask_type not in ('A', 'B'): raise ValueError(f"mask_type must be 'A' or 'B', got {mask_type!r}")
         if k % 2 == 0: raise ValueError(f"kernel size must be odd, got {k}")
         super().__init__(c_in, c_out, k, padding=k // 2)
         mask = torch.ones_like(self.weight); c = k // 2
         mask[:, :, c, c + (mask_type == 'B'):] = 0; mask[:, :, c + 1:] = 0
         self.register_buffer('mask', mask)
-    def forward(self, x): return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
+    def forward(self, x:torch.Tensor) -> torch.Tensor: # feature maps (B,c_in,H,W)
+        "The convolution with the masked kernel: (B,c_in,H,W) -> (B,c_out,H,W)."
+        return F.conv2d(x, self.weight * self.mask, self.bias, padding=self.padding)
 
 # %% ../nbs/07_vq_vae.ipynb #e8b20884
 @dataclass
@@ -327,7 +364,8 @@ class CodePriorConfig(VQVAEConfig):
         if self.prior_layers < 1: raise ValueError(f"prior_layers must be >= 1, got {self.prior_layers}")
         if self.prior_kernel % 2 == 0: raise ValueError(f"prior_kernel must be odd, got {self.prior_kernel}")
 
-def vqvae_config(cfg: VQVAEConfig) -> VQVAEConfig: # a VQVAEConfig or a config that extends it
+# %% ../nbs/07_vq_vae.ipynb #bab4655f
+def vqvae_config(cfg:VQVAEConfig) -> VQVAEConfig: # a VQVAEConfig or a config that extends it
     "The plain `VQVAEConfig` part of a config."
     return VQVAEConfig.from_dict({f.name: getattr(cfg, f.name) for f in dataclasses.fields(VQVAEConfig)})
 
@@ -359,15 +397,16 @@ def for_training(cls:CodePrior, config:CodePriorConfig): # with `vqvae` naming a
     else:
         from vaelab.train import load_run
         vq = load_run(config.vqvae)[0]
-    if not isinstance(vq, VQVAE): raise ValueError(f"--vqvae {config.vqvae!r} is a {type(vq).__name__}, expected a VQ-VAE")
+    if not hasattr(vq, 'quantizer'): raise ValueError(f"--vqvae {config.vqvae!r} is a {type(vq).__name__}, expected a VQ-VAE")
     return cls(config, vqvae=vq)
 
-# %% ../nbs/07_vq_vae.ipynb #b7f5bae0
+# %% ../nbs/07_vq_vae.ipynb #e892e567
 @patch
 def train(self:CodePrior, mode:bool=True): # True: training mode
     "Train mode for the prior only: the frozen VQ-VAE stays in eval mode."
     nn.Module.train(self, mode); self.vqvae.eval(); return self
 
+# %% ../nbs/07_vq_vae.ipynb #15d66cd0
 @patch
 def _logits(self:CodePrior, idx:torch.Tensor) -> torch.Tensor: # code grids (B,g,g) long
     "Code grids -> logits (B,K,g,g) of p(k_i | k_<i) at every position."
@@ -386,15 +425,15 @@ def losses(self:CodePrior, x:torch.Tensor, # images (B,C,64,64) in [0,1]
     return dict(loss=nll, bits_per_code=nll.detach() / (g * g * math.log(2)),
                 uniform_nll=torch.tensor(g * g * math.log(K), device=nll.device))
 
-# %% ../nbs/07_vq_vae.ipynb #4db7e3f0
+# %% ../nbs/07_vq_vae.ipynb #dfe75820
 @patch
 @torch.no_grad()
 def sample_codes(self:CodePrior, n:int, # number of grids
-                 generator:torch.Generator|None=None, # random generator
+                 generator:torch.Generator|None=None, # random generator (on the model's device)
                  temperature:float=1.0): # softmax temperature (1: the learned distribution)
     "Draw n code grids (n,g,g) position by position in raster order."
-    g, dev = self.config.grid_size, self.head.weight.device
-    idx = torch.zeros(n, g, g, dtype=torch.long, device=dev)
+    g = self.config.grid_size
+    idx = torch.zeros(n, g, g, dtype=torch.long, device=model_device(self))
     for p in range(g * g):
         probs = torch.softmax(self._logits(idx)[:, :, p // g, p % g] / temperature, 1)
         idx[:, p // g, p % g] = torch.multinomial(probs, 1, generator=generator).squeeze(1)
@@ -402,16 +441,27 @@ def sample_codes(self:CodePrior, n:int, # number of grids
 
 # %% ../nbs/07_vq_vae.ipynb #db581e3c
 @patch
-def encode(self:CodePrior, x:torch.Tensor): return self.vqvae.encode(x)     # images -> (indices, vectors)
-@patch
-def decode(self:CodePrior, z:torch.Tensor): return self.vqvae.decode(z)     # codes -> images
-@patch
-def reconstruct(self:CodePrior, x:torch.Tensor): return self.vqvae.reconstruct(x)  # images -> images
+def encode(self:CodePrior, x:torch.Tensor): # images (B,C,64,64) in [0,1]
+    "The frozen VQ-VAE's encoding: (indices (B,g,g), quantized (B,D,g,g))."
+    return self.vqvae.encode(x)
 
+# %% ../nbs/07_vq_vae.ipynb #92bc9213
+@patch
+def decode(self:CodePrior, z:torch.Tensor): # code indices (B,g,g) or code vectors (B,D,g,g)
+    "The frozen VQ-VAE's decoder: codes -> images (B,C,64,64)."
+    return self.vqvae.decode(z)
+
+# %% ../nbs/07_vq_vae.ipynb #51c89a76
+@patch
+def reconstruct(self:CodePrior, x:torch.Tensor): # images (B,C,64,64) in [0,1]
+    "The frozen VQ-VAE's reconstruction of `x`."
+    return self.vqvae.reconstruct(x)
+
+# %% ../nbs/07_vq_vae.ipynb #769a128e
 @patch
 @torch.no_grad()
 def sample(self:CodePrior, n:int, # number of images
-           generator:torch.Generator|None=None): # random generator
+           generator:torch.Generator|None=None): # random generator (on the model's device)
     "n images decoded from code grids drawn from the prior."
     return self.vqvae.decode(self.sample_codes(n, generator))
 
@@ -422,84 +472,134 @@ def code_maps(indices:torch.Tensor, # code grids (B,g,g), long
     "Where `code` is used: (B,g,g) bool."
     return indices == code
 
-@torch.no_grad()
-def swap_code(vqvae:VQVAE, x:torch.Tensor, # model and images (B,C,64,64)
+# %% ../nbs/07_vq_vae.ipynb #ad76286b
+def swap_code(vqvae:VQVAE, # a trained VQ-VAE
+              x:torch.Tensor, # images (B,C,64,64) in [0,1]
               image:int, row:int, col:int, # which image and grid position
               new_code:int, # the code to put there
              ):
     "Decode image `image` before and after replacing its code at (row, col) -> (grid (g,g), new grid, before (C,64,64), after)."
-    idx = vqvae.encode(x[image:image + 1])[0]
-    g, K = idx.shape[-1], vqvae.config.num_codes
-    if not (0 <= row < g and 0 <= col < g): raise ValueError(f"(row, col) must lie in the {g}x{g} grid, got ({row}, {col})")
-    if not 0 <= new_code < K: raise ValueError(f"new_code must lie in [0, {K}), got {new_code}")
-    new = idx.clone(); new[0, row, col] = new_code
-    return idx[0], new[0], vqvae.decode(idx)[0], vqvae.decode(new)[0]
+    with evaluating(vqvae):
+        idx = vqvae.encode(x[image:image + 1])[0]
+        g, K = idx.shape[-1], vqvae.config.num_codes
+        if not (0 <= row < g and 0 <= col < g): raise ValueError(f"(row, col) must lie in the {g}x{g} grid, got ({row}, {col})")
+        if not 0 <= new_code < K: raise ValueError(f"new_code must lie in [0, {K}), got {new_code}")
+        new = idx.clone(); new[0, row, col] = new_code
+        return idx[0], new[0], vqvae.decode(idx)[0], vqvae.decode(new)[0]
 
 # %% ../nbs/07_vq_vae.ipynb #e04c7343
-def _cell_overlay(ax, mask, cell, color='red'):
+def _cell_overlay(ax, # a matplotlib axis showing an image
+                  mask:torch.Tensor, # (g,g) bool: the cells to outline
+                  cell:int, # pixels per grid cell
+                  color:str='red'): # outline colour
     "Draw a rectangle around every True cell of a (g,g) mask on an image axis with `cell` pixels per cell."
     import matplotlib.patches as patches
     for r, c in mask.nonzero().tolist():
         ax.add_patch(patches.Rectangle((c * cell - .5, r * cell - .5), cell, cell, fill=False, ec=color, lw=1.2))
 
-def plot_code_usage(vqvae:VQVAE, x:torch.Tensor, code:int, n:int=8):
+# %% ../nbs/07_vq_vae.ipynb #2997a32a
+def usage_caption(indices:torch.Tensor, # code grids (B,g,g) of the shown images
+                  code:int, # the code picked
+                 ) -> str:
+    "Caption of the usage view: how many positions and images use `code`."
+    m = code_maps(indices, code)
+    return f'code {code}: used at {int(m.sum())} positions in {int(m.flatten(1).any(1).sum())} of {len(indices)} images'
+
+# %% ../nbs/07_vq_vae.ipynb #b99416e6
+def plot_code_usage(vqvae:VQVAE, # a trained VQ-VAE
+                    x:torch.Tensor, # images (B,C,64,64) in [0,1]
+                    code:int, # the code to show
+                    n:int=8): # images shown
     "Figure: the first `n` images of `x` with the grid cells whose code is `code` outlined."
     import matplotlib.pyplot as plt
-    with torch.no_grad(): idx = vqvae.encode(x[:n])[0].cpu()
+    with evaluating(vqvae): idx = vqvae.encode(x[:n])[0].cpu()
     m, cell = code_maps(idx, code), x.shape[-1] // idx.shape[-1]
     fig, axs = plt.subplots(1, len(idx), figsize=(1.3 * len(idx), 1.6), squeeze=False)
     for i, ax in enumerate(axs[0]):
-        img = x[i].detach().cpu().permute(1, 2, 0).squeeze(-1)
-        ax.imshow(img, cmap='gray', vmin=0, vmax=1); _cell_overlay(ax, m[i], cell); ax.axis('off')
-        ax.set_title(f'{int(m[i].sum())}', fontsize=8)
-    fig.suptitle(f'code {code}: used at {int(m.sum())} positions in {int(m.flatten(1).any(1).sum())} of {len(idx)} images', fontsize=9)
+        ax.imshow(x[i].detach().cpu().permute(1, 2, 0).squeeze(-1), cmap='gray', vmin=0, vmax=1)
+        _cell_overlay(ax, m[i], cell); ax.axis('off'); ax.set_title(f'{int(m[i].sum())}', fontsize=8)
+    fig.suptitle(usage_caption(idx, code), fontsize=9)
     return fig
 
-def plot_swap(vqvae:VQVAE, x:torch.Tensor, image:int, row:int, col:int, new_code:int):
+# %% ../nbs/07_vq_vae.ipynb #f1c5f73b
+def swap_caption(image:int, row:int, col:int, # the image and the grid cell
+                 old_code:int, new_code:int, # the code before and after the swap
+                 change:float, # mean |after - before| of the decoded image
+                ) -> str:
+    "Caption of the swap view (HTML)."
+    return f'image {image}, cell ({row}, {col}): code {old_code} &rarr; {new_code}; mean |change| {change:.4f}'
+
+# %% ../nbs/07_vq_vae.ipynb #97471df7
+def plot_swap(vqvae:VQVAE, # a trained VQ-VAE
+              x:torch.Tensor, # images (B,C,64,64) in [0,1]
+              image:int, row:int, col:int, # which image and grid cell
+              new_code:int): # the code to put there
     "Figure: image `image` decoded before and after swapping its code at (row, col) for `new_code`, and the difference."
     import matplotlib.pyplot as plt
-    g0, g1, before, after = swap_code(vqvae, x, image, row, col, new_code)
-    cell = x.shape[-1] // g0.shape[-1]
+    g0, _, before, after = swap_code(vqvae, x, image, row, col, new_code)
+    mask = torch.zeros(g0.shape, dtype=torch.bool); mask[row, col] = True
     fig, axs = plt.subplots(1, 3, figsize=(5.4, 2))
-    mask = torch.zeros_like(g0, dtype=torch.bool).cpu(); mask[row, col] = True
-    for ax, im, t in zip(axs, (before, after, (after - before).abs()), (f'code {int(g0[row, col])}', f'code {new_code}', '|difference|')):
+    titles = (f'code {int(g0[row, col])}', f'code {new_code}', '|difference|')
+    for ax, im, t in zip(axs, (before, after, (after - before).abs()), titles):
         ax.imshow(im.detach().cpu().permute(1, 2, 0).squeeze(-1), cmap='gray', vmin=0, vmax=1)
-        _cell_overlay(ax, mask, cell); ax.set_title(t, fontsize=8); ax.axis('off')
+        _cell_overlay(ax, mask, x.shape[-1] // g0.shape[-1]); ax.set_title(t, fontsize=8); ax.axis('off')
     return fig
 
 # %% ../nbs/07_vq_vae.ipynb #f070b117
-def codebook_explorer(vqvae:VQVAE, x:torch.Tensor, # model and a batch of images (B,C,64,64)
+def _explorer_widgets(num_codes:int, # K: the code sliders' range
+                      grid:int, # g: the row/col sliders' range
+                      n_images:int, # the image slider's range
+                      code:int): # initial code (both code sliders)
+    "The explorer's box (CSS class 'vaelab-codebook') with its sliders, captions and outputs as attributes."
+    import ipywidgets as W
+    def _slider(d, v, top): return W.IntSlider(value=v, min=0, max=top, description=d)
+    b = W.VBox()
+    b.code, b.image = _slider('code', code, num_codes - 1), _slider('image', 0, n_images - 1)
+    b.row, b.col = _slider('row', grid // 2, grid - 1), _slider('col', grid // 2, grid - 1)
+    b.new_code = _slider('new code', code, num_codes - 1)
+    b.usage_caption, b.swap_caption, b.usage_out, b.swap_out = W.HTML(), W.HTML(), W.Output(), W.Output()
+    b.children = [b.code, b.usage_caption, b.usage_out, W.HBox([b.image, b.row]), W.HBox([b.col, b.new_code]),
+                  b.swap_caption, b.swap_out]
+    b.add_class('vaelab-codebook')
+    return b
+
+# %% ../nbs/07_vq_vae.ipynb #37b166d2
+def _redraw(out, # an ipywidgets Output
+            make_figure): # callable -> matplotlib Figure
+    "Replace what `out` shows by the figure `make_figure()` draws."
+    import matplotlib.pyplot as plt
+    with out:
+        out.clear_output(wait=True); fig = make_figure(); plt.show(); plt.close(fig)
+
+# %% ../nbs/07_vq_vae.ipynb #16dcf0ec
+def _show_usage(box, # the explorer box of `_explorer_widgets`
+                vqvae:VQVAE, x:torch.Tensor, idx:torch.Tensor): # model, shown images, their code grids
+    "Usage view of the explorer: caption and figure for the code the `code` slider picks."
+    box.usage_caption.value = usage_caption(idx, box.code.value)
+    _redraw(box.usage_out, lambda: plot_code_usage(vqvae, x, box.code.value, len(x)))
+
+# %% ../nbs/07_vq_vae.ipynb #c729069c
+def _show_swap(box, # the explorer box of `_explorer_widgets`
+               vqvae:VQVAE, x:torch.Tensor): # model and shown images
+    "Swap view of the explorer: decode before/after, store `box.last_swap`, caption and figure."
+    i, r, c, k = box.image.value, box.row.value, box.col.value, box.new_code.value
+    g0, _, b, a = swap_code(vqvae, x, i, r, c, k)
+    box.last_swap = dict(before=b, after=a, old_code=int(g0[r, c]), new_code=k)
+    box.swap_caption.value = swap_caption(i, r, c, int(g0[r, c]), k, float((a - b).abs().mean()))
+    _redraw(box.swap_out, lambda: plot_swap(vqvae, x, i, r, c, k))
+
+# %% ../nbs/07_vq_vae.ipynb #a7a65af7
+def codebook_explorer(vqvae:VQVAE, # a trained VQ-VAE (latent_kind 'discrete')
+                      x:torch.Tensor, # a batch of images (B,C,64,64) in [0,1]
                       n:int=8, # images shown in the usage view
                      ):
     "ipywidgets explorer: pick a code to see where it is used; swap a cell's code and see the decoded change."
-    import ipywidgets as W, matplotlib.pyplot as plt
-    from IPython.display import display
     if getattr(vqvae, 'latent_kind', None) != 'discrete': raise TypeError("codebook_explorer needs a model with discrete latents (latent_kind='discrete')")
     x = x[:n]
-    with torch.no_grad(): idx = vqvae.encode(x)[0].cpu()
-    K, g = vqvae.config.num_codes, idx.shape[-1]
-    top = int(torch.bincount(idx.flatten(), minlength=K).argmax())
-    code = W.IntSlider(value=top, min=0, max=K - 1, description='code')
-    image = W.IntSlider(value=0, min=0, max=len(x) - 1, description='image')
-    row, col = (W.IntSlider(value=g // 2, min=0, max=g - 1, description=d) for d in ('row', 'col'))
-    new_code = W.IntSlider(value=top, min=0, max=K - 1, description='new code')
-    cap1, cap2, out1, out2 = W.HTML(), W.HTML(), W.Output(), W.Output()
-    box = W.VBox([code, cap1, out1, W.HBox([image, row]), W.HBox([col, new_code]), cap2, out2])
-    box.add_class('vaelab-codebook')
-    def show_usage(*_):
-        m = code_maps(idx, code.value)
-        cap1.value = f'code {code.value}: used at {int(m.sum())} positions in {int(m.flatten(1).any(1).sum())} of {len(x)} images'
-        with out1:
-            out1.clear_output(wait=True); fig = plot_code_usage(vqvae, x, code.value, n); plt.show(); plt.close(fig)
-    def show_swap(*_):
-        g0, g1, b, a = swap_code(vqvae, x, image.value, row.value, col.value, new_code.value)
-        box.last_swap = dict(before=b, after=a, old_code=int(g0[row.value, col.value]), new_code=new_code.value)
-        cap2.value = (f'image {image.value}, cell ({row.value}, {col.value}): code {int(g0[row.value, col.value])} &rarr; '
-                      f'{new_code.value}; mean |change| {float((a - b).abs().mean()):.4f}')
-        with out2:
-            out2.clear_output(wait=True); fig = plot_swap(vqvae, x, image.value, row.value, col.value, new_code.value); plt.show(); plt.close(fig)
-    code.observe(show_usage, names='value')
-    for w in (image, row, col, new_code): w.observe(show_swap, names='value')
-    show_usage(); show_swap()
-    box.code, box.image, box.row, box.col, box.new_code, box.usage_caption, box.swap_caption = code, image, row, col, new_code, cap1, cap2
+    with evaluating(vqvae): idx = vqvae.encode(x)[0].cpu()
+    top = int(torch.bincount(idx.flatten(), minlength=vqvae.config.num_codes).argmax())
+    box = _explorer_widgets(vqvae.config.num_codes, idx.shape[-1], len(x), top)
+    box.code.observe(lambda _: _show_usage(box, vqvae, x, idx), names='value')
+    for w in (box.image, box.row, box.col, box.new_code): w.observe(lambda _: _show_swap(box, vqvae, x), names='value')
+    _show_usage(box, vqvae, x, idx); _show_swap(box, vqvae, x)
     return box

@@ -5,20 +5,24 @@
 # %% ../nbs/05_latent_widgets.ipynb #962efd12
 from __future__ import annotations
 import io, math
+from contextlib import contextmanager
+from functools import partial
 import numpy as np
 import torch
 import matplotlib.pyplot as plt
-from .data import check_images
+from fastcore.basics import patch
+from .data import check_images, DSprites
 from .beta import kl_per_dim
+from .train import model_device, evaluating
 
 # %% auto #0
-__all__ = ['DSPRITES_ATTRIBUTES', 'check_continuous', 'as_batch', 'evaluating', 'posterior', 'encode_mean', 'decode',
-           'latent_dim', 'kl_order', 'traverse', 'start_code', 'traversal_grid', 'lerp', 'slerp', 'interpolate',
-           'interpolation_figure', 'attribute_vector', 'dsprites_pairs', 'apply_attribute', 'arithmetic_figure',
-           'to_png', 'LatentWidget', 'TraversalWidget', 'InterpolationWidget', 'ArithmeticWidget']
+__all__ = ['DSPRITES_ATTRIBUTES', 'check_continuous', 'latent_dim', 'as_batch', 'posterior', 'encode_mean', 'decode', 'kl_order',
+           'check_dims', 'traverse', 'show_image', 'start_code', 'traversal_grid', 'lerp', 'slerp', 'interpolate',
+           'interpolation_figure', 'attribute_vector', 'dsprites_pairs', 'dsprites_vectors', 'apply_attribute',
+           'arithmetic_figure', 'to_png', 'Explorer', 'TraversalWidget', 'InterpolationWidget', 'ArithmeticWidget']
 
 # %% ../nbs/05_latent_widgets.ipynb #d7df216d
-def check_continuous(model) -> None:
+def check_continuous(model): # the model to explore
     "Raise TypeError unless `model` has a continuous Gaussian latent (encode -> (mu, logvar), decode(z))."
     kind = getattr(model, 'latent_kind', 'continuous')
     if kind == 'discrete' or not callable(getattr(model, 'encode', None)) or not callable(getattr(model, 'decode', None)):
@@ -26,90 +30,100 @@ def check_continuous(model) -> None:
                         "latent arithmetic need a Gaussian encoder encode(x) -> (mu, logvar) and decode(z). For a VQ model "
                         "use the codebook explorer in vaelab.vq instead.")
 
-def _channels(model):
-    return getattr(getattr(model, 'config', None), 'img_channels', None)
-
-def as_batch(model, x, name: str = 'x') -> torch.Tensor:
-    "One image (C,H,W) or a batch (B,C,H,W) in [0,1] -> validated batch on the model's device."
-    if isinstance(x, torch.Tensor) and x.ndim == 3: x = x[None]
-    x = check_images(x, channels=_channels(model), size=getattr(getattr(model, 'config', None), 'img_size', None), name=name)
-    return x.to(next(model.parameters()).device)
-
-# %% ../nbs/05_latent_widgets.ipynb #5a1cbd8d
-from contextlib import contextmanager
-
-@contextmanager
-def evaluating(model):
-    "Temporarily put `model` in eval mode, without gradients; restores its train/eval mode."
-    was = model.training; model.eval()
-    try:
-        with torch.no_grad(): yield model
-    finally: model.train(was)
-
-def posterior(model, x) -> tuple[torch.Tensor, torch.Tensor]:
-    "(mu, logvar), each (B, M), of images x (B,C,H,W) or one image (C,H,W)."
-    check_continuous(model)
-    x = as_batch(model, x)
-    with evaluating(model): out = model.encode(x)
-    if not (isinstance(out, (tuple, list)) and len(out) == 2 and all(isinstance(o, torch.Tensor) for o in out)):
-        raise TypeError(f"{type(model).__name__}.encode must return (mu, logvar) tensors for these widgets (got "
-                        f"{type(out).__name__}{'' if not isinstance(out, tuple) else ' with ' + str([type(o).__name__ for o in out])}); "
-                        "a deterministic AE has no posterior spread to measure traversals in, and a VQ model belongs in vaelab.vq.")
-    return out[0].float(), out[1].float()
-
-def encode_mean(model, x) -> torch.Tensor:
-    "Posterior means mu(x): (B, M) codes of images (B,C,H,W)."
-    return posterior(model, x)[0]
-
-def decode(model, z) -> torch.Tensor:
-    "Images (B,C,H,W) in [0,1] decoded from codes z (B, M) or (M,)."
-    check_continuous(model)
-    z = torch.as_tensor(z, dtype=torch.float32)
-    z = z[None] if z.ndim == 1 else z
-    M = latent_dim(model)
-    if z.ndim != 2 or z.shape[1] != M: raise ValueError(f"z: expected codes of shape (B, {M}) or ({M},), got {tuple(z.shape)}")
-    with evaluating(model): return model.decode(z.to(next(model.parameters()).device)).float().cpu()
-
-def latent_dim(model) -> int:
+# %% ../nbs/05_latent_widgets.ipynb #ca8acb66
+def latent_dim(model) -> int: # a model built from a vaelab config
     "Number of latent dimensions M (from the model's config)."
     m = getattr(getattr(model, 'config', None), 'latent_dim', None)
     if m is None: raise TypeError(f"{type(model).__name__} has no config.latent_dim; widgets need models built from a vaelab config")
     return int(m)
 
+# %% ../nbs/05_latent_widgets.ipynb #95038afb
+def as_batch(model, # the model the images are for (its config gives channels and size)
+             x, # one image (C,H,W) or a batch (B,C,H,W) in [0,1]
+             name: str = 'x') -> torch.Tensor: # what to call `x` in error messages
+    "Validated batch (B,C,H,W) on the model's device."
+    if isinstance(x, torch.Tensor) and x.ndim == 3: x = x[None]
+    cfg = getattr(model, 'config', None)
+    x = check_images(x, channels=getattr(cfg, 'img_channels', None), size=getattr(cfg, 'img_size', None), name=name)
+    return x.to(model_device(model))
+
+# %% ../nbs/05_latent_widgets.ipynb #5a1cbd8d
+def posterior(model, # a model with a Gaussian latent
+              x) -> tuple[torch.Tensor, torch.Tensor]: # images (B,C,H,W) or one image (C,H,W)
+    "(mu, logvar), each (B, M), of images x."
+    check_continuous(model)
+    x = as_batch(model, x)
+    with evaluating(model): out = model.encode(x)
+    if not (isinstance(out, (tuple, list)) and len(out) == 2 and all(isinstance(o, torch.Tensor) for o in out)):
+        raise TypeError(f"{type(model).__name__}.encode must return (mu, logvar) tensors for these widgets (got "
+                        f"{type(out).__name__}); a deterministic AE has no posterior spread to measure traversals in, "
+                        "and a VQ model belongs in vaelab.vq.")
+    return out[0].float(), out[1].float()
+
+# %% ../nbs/05_latent_widgets.ipynb #11151f7e
+def encode_mean(model, # a model with a Gaussian latent
+                x) -> torch.Tensor: # images (B,C,H,W) or one image (C,H,W)
+    "Posterior means mu(x): (B, M) codes of images x."
+    return posterior(model, x)[0]
+
+# %% ../nbs/05_latent_widgets.ipynb #3fa3e618
+def decode(model, # a model with a Gaussian latent
+           z) -> torch.Tensor: # codes (B, M) or one code (M,)
+    "Images (B,C,H,W) in [0,1], on the CPU, decoded from codes z."
+    check_continuous(model)
+    z = torch.as_tensor(z, dtype=torch.float32)
+    z = z[None] if z.ndim == 1 else z
+    M = latent_dim(model)
+    if z.ndim != 2 or z.shape[1] != M: raise ValueError(f"z: expected codes of shape (B, {M}) or ({M},), got {tuple(z.shape)}")
+    with evaluating(model): return model.decode(z.to(model_device(model))).float().cpu()
+
 # %% ../nbs/05_latent_widgets.ipynb #0d6f511a
-def kl_order(model, x) -> tuple[torch.Tensor, torch.Tensor]:
-    "Latent indices sorted by decreasing batch-mean KL over images x, and those KLs: ((M,), (M,))."
+def kl_order(model, # a model with a Gaussian latent
+             x) -> tuple[torch.Tensor, torch.Tensor]: # images (B,C,H,W) over which the KL is averaged
+    "Latent indices sorted by decreasing batch-mean KL, and those KLs in nats: ((M,), (M,))."
     mu, logvar = posterior(model, x)
     kl = kl_per_dim(mu, logvar)
     order = torch.argsort(kl, descending=True)
     return order, kl[order]
 
-def _check_dims(model, dims):
+# %% ../nbs/05_latent_widgets.ipynb #20c574af
+def check_dims(model, # the model whose latents are indexed
+               dims) -> list: # None (all), one index, or a list of indices
+    "The latent indices `dims` as a list of ints, checked against the model's number of latents."
     M = latent_dim(model)
-    dims = [int(d) for d in (range(M) if dims is None else ([dims] if isinstance(dims, (int, np.integer)) else dims))]
+    dims = range(M) if dims is None else [dims] if isinstance(dims, (int, np.integer)) else dims
+    dims = [int(d) for d in dims]
     bad = [d for d in dims if not 0 <= d < M]
     if bad: raise ValueError(f"latent index {bad} out of range: this model has {M} latents, valid indices are 0..{M-1}")
     return dims
 
-def traverse(model, z, dim: int, # code (M,) to start from, and the coordinate to move
+# %% ../nbs/05_latent_widgets.ipynb #366d891f
+def traverse(model, # a model with a Gaussian latent
+             z, # code (M,) to start from
+             dim: int, # the coordinate to move
              values) -> torch.Tensor: # values of z[dim] to decode, (T,)
     "Decode copies of code z with z[dim] set to each of `values`: images (T,C,H,W)."
-    dim = _check_dims(model, dim)[0]
+    dim = check_dims(model, dim)[0]
     z = torch.as_tensor(z, dtype=torch.float32).reshape(-1)
     zs = z.repeat(len(values), 1)
     zs[:, dim] = torch.as_tensor(values, dtype=torch.float32)
     return decode(model, zs)
 
-# %% ../nbs/05_latent_widgets.ipynb #1fa7c46e
-def _show(ax, img, title=None):
-    "Draw one image (C,H,W) in [0,1] without axes."
+# %% ../nbs/05_latent_widgets.ipynb #9ad19f6a
+def show_image(ax, # a matplotlib axis
+               img, # one image (C,H,W) in [0,1]
+               title=None): # small title above the image, if any
+    "Draw one image without axes."
     img = img.detach().float().cpu()
     ax.imshow(img[0] if img.shape[0] == 1 else img.permute(1, 2, 0), cmap='gray', vmin=0, vmax=1, interpolation='nearest')
     ax.set_xticks([]); ax.set_yticks([])
     if title is not None: ax.set_title(title, fontsize=8)
 
-def start_code(model, x=None, seed: int = 0):
-    "Code (M,) and picture (C,H,W) to start from: mu of one image x, or a prior sample when x is None."
+# %% ../nbs/05_latent_widgets.ipynb #59746f8f
+def start_code(model, # a model with a Gaussian latent
+               x=None, # one image (C,H,W) to encode, or None for a prior sample
+               seed: int = 0): # seed of the prior sample
+    "Code (M,) and picture (C,H,W) to start from: mu of the image x, or a prior sample and its decoding."
     if x is None:
         z = torch.randn(latent_dim(model), generator=torch.Generator().manual_seed(seed))
         return z, decode(model, z)[0]
@@ -117,42 +131,44 @@ def start_code(model, x=None, seed: int = 0):
     if len(x) != 1: raise ValueError(f"x: expected one image (C,H,W) or (1,C,H,W), got a batch of {len(x)}")
     return encode_mean(model, x)[0].cpu(), x[0].cpu()
 
-def traversal_grid(model, x=None, # one image (C,H,W) to encode; None: start from a prior sample
+# %% ../nbs/05_latent_widgets.ipynb #d48bfede
+def traversal_grid(model, # a model with a Gaussian latent
+                   x=None, # one image (C,H,W) to encode; None: start from a prior sample
                    n_steps: int = 9, # values per latent
-                   dims=None, # latent indices to show (default: all, ordered by KL)
+                   dims=None, # latent indices to show (default: all), drawn in order of KL
                    span: float = 3.0, # values run over [-span, span] prior standard deviations
                    ref=None, # images (B,C,H,W) that define the KL order (default: x itself)
                    seed: int = 0): # prior sample seed when x is None
     "Static traversal figure: rows = latents (by decreasing KL), columns = values of that latent."
     z, start = start_code(model, x, seed)
     ref = ref if ref is not None else (start[None] if x is not None else None)
-    if ref is not None: order, kl = kl_order(model, ref)
-    else: order, kl = torch.arange(latent_dim(model)), torch.full((latent_dim(model),), float('nan'))
-    kl_of = dict(zip(order.tolist(), kl.tolist()))
-    rank = {d: i for i, d in enumerate(order.tolist())}
-    dims = sorted(_check_dims(model, dims), key=rank.get)
-    values = torch.linspace(-span, span, n_steps)
+    order, kl = kl_order(model, ref) if ref is not None else (torch.arange(latent_dim(model)), None)
+    rank, values = {d: i for i, d in enumerate(order.tolist())}, torch.linspace(-span, span, n_steps)
+    dims = sorted(check_dims(model, dims), key=rank.get)
     fig, axs = plt.subplots(len(dims), n_steps + 1, figsize=(0.9 * (n_steps + 1), 0.9 * len(dims) + 0.4), squeeze=False)
     for r, d in enumerate(dims):
-        _show(axs[r, 0], start, ('image' if x is not None else 'prior sample') if r == 0 else None)
-        for c, img in enumerate(traverse(model, z, d, values)):
-            _show(axs[r, c + 1], img, f'{values[c]:+.1f}' if r == 0 else None)
-        axs[r, 0].set_ylabel(f'z{d}\n{kl_of[d]:.2f} nats' if not math.isnan(kl_of[d]) else f'z{d}', fontsize=8, rotation=0, ha='right', va='center')
+        show_image(axs[r, 0], start, ('image' if x is not None else 'prior sample') if r == 0 else None)
+        for c, img in enumerate(traverse(model, z, d, values)): show_image(axs[r, c + 1], img, f'{values[c]:+.1f}' if r == 0 else None)
+        label = f'z{d}' if kl is None else f'z{d}\n{kl[rank[d]]:.2f} nats'
+        axs[r, 0].set_ylabel(label, fontsize=8, rotation=0, ha='right', va='center')
     fig.suptitle(f'latent traversal over [-{span:g}, {span:g}] prior std devs', fontsize=9)
     fig.tight_layout(); plt.close(fig)
     return fig
 
-# %% ../nbs/05_latent_widgets.ipynb #d5d91a23
-def lerp(z0: torch.Tensor, z1: torch.Tensor, # codes (..., M)
+# %% ../nbs/05_latent_widgets.ipynb #c81f1496
+def lerp(z0: torch.Tensor, # start code (..., M)
+         z1: torch.Tensor, # end code (..., M)
          t) -> torch.Tensor: # float, or (T,) values in [0, 1]
     "Linear interpolation (1-t)·z0 + t·z1: (..., M) for a float t, (T, ..., M) for a vector t."
     t = torch.as_tensor(t, dtype=z0.dtype)
     t = t.reshape(-1, *([1] * z0.ndim)) if t.ndim == 1 else t
     return (1 - t) * z0 + t * z1
 
-def slerp(z0: torch.Tensor, z1: torch.Tensor, # codes (..., M)
+# %% ../nbs/05_latent_widgets.ipynb #8d2cdd0d
+def slerp(z0: torch.Tensor, # start code (..., M)
+          z1: torch.Tensor, # end code (..., M)
           t, # float, or (T,) values in [0, 1]
-          eps: float = 1e-6) -> torch.Tensor:
+          eps: float = 1e-6) -> torch.Tensor: # below this sin(angle), use the straight line
     "Spherical interpolation along the great circle from z0 to z1 (straight line where they are parallel)."
     if z0.shape != z1.shape: raise ValueError(f"z0 and z1 must have the same shape (..., M), got {tuple(z0.shape)} and {tuple(z1.shape)}")
     t = torch.as_tensor(t, dtype=z0.dtype)
@@ -164,7 +180,9 @@ def slerp(z0: torch.Tensor, z1: torch.Tensor, # codes (..., M)
     return torch.where(s > eps, sph, lerp(z0, z1, t))
 
 # %% ../nbs/05_latent_widgets.ipynb #5e537084
-def interpolate(model, x0, x1, # two images (C,H,W)
+def interpolate(model, # a model with a Gaussian latent
+                x0, # image (C,H,W) at t = 0
+                x1, # image (C,H,W) at t = 1
                 n: int = 8, # frames including both ends
                 method: str = 'slerp') -> torch.Tensor: # 'slerp' or 'linear'
     "Decoded path from mu(x0) to mu(x1): images (n,C,H,W)."
@@ -172,36 +190,43 @@ def interpolate(model, x0, x1, # two images (C,H,W)
     z0, z1 = encode_mean(model, x0)[0].cpu(), encode_mean(model, x1)[0].cpu()
     return decode(model, (slerp if method == 'slerp' else lerp)(z0, z1, torch.linspace(0, 1, n)))
 
-def interpolation_figure(model, x0, x1, n: int = 8, methods=('linear', 'slerp')):
-    "Static figure: one row per method, the two images at the ends."
+# %% ../nbs/05_latent_widgets.ipynb #5f51021b
+def interpolation_figure(model, # a model with a Gaussian latent
+                         x0, # image (C,H,W) at t = 0
+                         x1, # image (C,H,W) at t = 1
+                         n: int = 8, # frames including both ends
+                         methods=('linear', 'slerp')): # one row per method
+    "Static figure: one row per interpolation method, the two images at the ends."
     fig, axs = plt.subplots(len(methods), n + 2, figsize=(0.9 * (n + 2), 1.0 * len(methods) + 0.3), squeeze=False)
     for r, m in enumerate(methods):
-        _show(axs[r, 0], as_batch(model, x0)[0], 'a' if r == 0 else None)
-        for c, img in enumerate(interpolate(model, x0, x1, n, m)): _show(axs[r, c + 1], img, f't={c/(n-1):.2f}' if r == 0 else None)
-        _show(axs[r, -1], as_batch(model, x1)[0], 'b' if r == 0 else None)
+        show_image(axs[r, 0], as_batch(model, x0)[0], 'a' if r == 0 else None)
+        for c, img in enumerate(interpolate(model, x0, x1, n, m)): show_image(axs[r, c + 1], img, f't={c/(n-1):.2f}' if r == 0 else None)
+        show_image(axs[r, -1], as_batch(model, x1)[0], 'b' if r == 0 else None)
         axs[r, 0].set_ylabel(m, fontsize=8, rotation=0, ha='right', va='center')
     fig.tight_layout(); plt.close(fig)
     return fig
 
-# %% ../nbs/05_latent_widgets.ipynb #ab6b1af1
-def attribute_vector(model, x_with, # images (B,C,H,W) that have the attribute
+# %% ../nbs/05_latent_widgets.ipynb #c42be9ca
+def attribute_vector(model, # a model with a Gaussian latent
+                     x_with, # images (B,C,H,W) that have the attribute
                      x_without) -> torch.Tensor: # images (B',C,H,W) that do not
     "Attribute direction: mean code of x_with minus mean code of x_without, (M,)."
     return (encode_mean(model, x_with).mean(0) - encode_mean(model, x_without).mean(0)).cpu()
 
+# %% ../nbs/05_latent_widgets.ipynb #9479b2ee
 DSPRITES_ATTRIBUTES = {   # name -> (factor, classes that have it, classes that do not)
-    'make it a heart': ('shape', [2], [0, 1]),
-    'make it a square': ('shape', [0], [1, 2]),
     'move right': ('posX', list(range(24, 32)), list(range(0, 8))),
     'move down': ('posY', list(range(24, 32)), list(range(0, 8))),
     'make it bigger': ('scale', [5], [0]),
+    'make it a heart': ('shape', [2], [0, 1]),
+    'make it a square': ('shape', [0], [1, 2]),
 }
 
 def dsprites_pairs(attribute: str, # a key of DSPRITES_ATTRIBUTES
-                   n: int = 256, seed: int = 0):
+                   n: int = 256, # pairs
+                   seed: int = 0): # seeds the factors
     "Paired dSprites images (with, without) that differ only in `attribute`'s factor: two (n,1,64,64) tensors."
     if attribute not in DSPRITES_ATTRIBUTES: raise ValueError(f"unknown attribute {attribute!r}; choose one of {list(DSPRITES_ATTRIBUTES)}")
-    from vaelab.data import DSprites
     ds, rng = DSprites(), np.random.default_rng(seed)
     factor, yes, no = DSPRITES_ATTRIBUTES[attribute]
     j = ds.factor_names.index(factor)
@@ -210,7 +235,16 @@ def dsprites_pairs(attribute: str, # a key of DSPRITES_ATTRIBUTES
     c_yes[:, j], c_no[:, j] = rng.choice(yes, n), rng.choice(no, n)
     return ds.render(c_yes), ds.render(c_no)
 
-def apply_attribute(model, x, # one image (C,H,W)
+# %% ../nbs/05_latent_widgets.ipynb #688feab7
+def dsprites_vectors(model, # a model with a Gaussian latent, trained on dSprites
+                     n: int = 256, # pairs per attribute
+                     seed: int = 0) -> dict: # seeds the pairs
+    "An attribute direction (M,) for every attribute of DSPRITES_ATTRIBUTES, from paired images."
+    return {name: attribute_vector(model, *dsprites_pairs(name, n, seed)) for name in DSPRITES_ATTRIBUTES}
+
+# %% ../nbs/05_latent_widgets.ipynb #ca2839a5
+def apply_attribute(model, # a model with a Gaussian latent
+                    x, # one image (C,H,W)
                     v: torch.Tensor, # attribute direction (M,)
                     alphas=(0., 0.5, 1., 1.5, 2.)) -> torch.Tensor: # step sizes
     "Decode mu(x) + alpha·v for each alpha: images (A,C,H,W)."
@@ -219,163 +253,242 @@ def apply_attribute(model, x, # one image (C,H,W)
     if v.shape != z.shape: raise ValueError(f"v: expected an attribute direction of shape {tuple(z.shape)}, got {tuple(v.shape)}")
     return decode(model, z + torch.as_tensor(alphas, dtype=torch.float32)[:, None] * v)
 
-def arithmetic_figure(model, xs, # images (B,C,H,W), one row each
-                      v: torch.Tensor, alphas=(0., 0.5, 1., 1.5, 2.), title: str = ''):
+# %% ../nbs/05_latent_widgets.ipynb #689187bf
+def arithmetic_figure(model, # a model with a Gaussian latent
+                      xs, # images (B,C,H,W), one row each
+                      v: torch.Tensor, # attribute direction (M,)
+                      alphas=(0., 0.5, 1., 1.5, 2.), # step sizes, one column each
+                      title: str = ''): # figure title
     "Static figure: each row an image and its decodings at mu(x) + alpha·v."
     xs = as_batch(model, xs)
     fig, axs = plt.subplots(len(xs), len(alphas) + 1, figsize=(0.9 * (len(alphas) + 1), 0.9 * len(xs) + 0.4), squeeze=False)
     for r, x in enumerate(xs):
-        _show(axs[r, 0], x, 'image' if r == 0 else None)
-        for c, img in enumerate(apply_attribute(model, x, v, alphas)): _show(axs[r, c + 1], img, f'α={alphas[c]:g}' if r == 0 else None)
+        show_image(axs[r, 0], x, 'image' if r == 0 else None)
+        for c, img in enumerate(apply_attribute(model, x, v, alphas)): show_image(axs[r, c + 1], img, f'α={alphas[c]:g}' if r == 0 else None)
     fig.suptitle(title, fontsize=9); fig.tight_layout(); plt.close(fig)
     return fig
 
-# %% ../nbs/05_latent_widgets.ipynb #7e4ddd50
-def to_png(imgs: torch.Tensor, # (B,C,H,W) or (C,H,W) in [0,1]
-           scale: int = 3, # nearest-neighbour upscaling factor
-           pad: int = 2) -> bytes: # white pixels between images
-    "PNG bytes of the images side by side (what the widgets display)."
-    from PIL import Image as PILImage
-    imgs = imgs[None] if imgs.ndim == 3 else imgs
-    a = (imgs.detach().float().cpu().clamp(0, 1) * 255).round().byte()
-    a = torch.nn.functional.pad(a, (pad, pad, pad, pad), value=255)
-    a = a.permute(2, 0, 3, 1).reshape(a.shape[2], -1, a.shape[1]).numpy()          # (H, B*W, C)
-    a = a.repeat(scale, 0).repeat(scale, 1)
+# %% ../nbs/05_latent_widgets.ipynb #621166d0
+def to_png(picture, # images (B,C,H,W) or (C,H,W) in [0,1], or a matplotlib Figure
+           scale: int = 3, # nearest-neighbour upscaling factor of images
+           pad: int = 2) -> bytes: # white pixels around each image
+    "PNG bytes of the images side by side, or of the figure (which is closed): what an `Explorer` shows."
     buf = io.BytesIO()
+    if isinstance(picture, plt.Figure):
+        picture.savefig(buf, format='png', dpi=80, bbox_inches='tight'); plt.close(picture)
+        return buf.getvalue()
+    from PIL import Image as PILImage
+    imgs = picture[None] if picture.ndim == 3 else picture
+    a = torch.nn.functional.pad((imgs.detach().float().cpu().clamp(0, 1) * 255).round().byte(), (pad,) * 4, value=255)
+    a = a.permute(2, 0, 3, 1).reshape(a.shape[2], -1, a.shape[1]).numpy().repeat(scale, 0).repeat(scale, 1)   # (H, B*W, C)
     PILImage.fromarray(a[..., 0] if a.shape[-1] == 1 else a).save(buf, format='png')
     return buf.getvalue()
 
-class LatentWidget:
-    "Base class: a box of controls + an image + a caption; displays itself in notebooks."
-    def __init__(self, model, images=None):
+# %% ../nbs/05_latent_widgets.ipynb #fa816b99
+class Explorer:
+    "Base of the course's widgets: controls, one picture and a caption in `.box`, redrawn by `render()`."
+    css_class = 'vaelab-explorer'             # a subclass names its own; the box gets both
+    def __init__(self, model=None, # the model explored (None for explorers of results, e.g. metric reports)
+                 images=None, # images (N,C,H,W) in [0,1] that controls pick from, or None
+                 scale: int = 3): # upscaling of image pictures
         import ipywidgets as W
-        check_continuous(model)
-        self.model, self.W = model, W
-        self.images = None if images is None else as_batch(model, images).cpu()
+        self.W, self.model, self.scale, self._mute, self.box, self.picture = W, model, scale, False, None, None
+        self.images = None if images is None else (as_batch(model, images, 'images') if model is not None else check_images(images)).cpu()
         self.image, self.caption = W.Image(format='png'), W.HTML()
-        self._mute = False
-    def pick(self, i: int) -> torch.Tensor:
-        "Dataset image number i, (C,H,W)."
-        if self.images is None: raise ValueError("this widget was built without `images`")
-        if not 0 <= i < len(self.images): raise ValueError(f"image index {i} out of range 0..{len(self.images)-1}")
-        return self.images[i]
+    def draw(self):
+        "Subclasses: (picture, caption) for the current controls; the picture is images (B,C,H,W) or a Figure."
+        raise NotImplementedError(f"{type(self).__name__} must define draw() -> (images or figure, caption)")
+    def figure(self):
+        "Subclasses: the static twin, a matplotlib Figure of the current state."
+        raise NotImplementedError(f"{type(self).__name__} must define figure() -> a matplotlib Figure")
+    def _changed(self, change): return None if self._mute else self.render()
     def _repr_mimebundle_(self, **kw): return self.box._repr_mimebundle_(**kw)
 
-# %% ../nbs/05_latent_widgets.ipynb #621166d0
-from functools import partial
+# %% ../nbs/05_latent_widgets.ipynb #cd32bb96
+@patch
+def watch(self: Explorer, *controls): # ipywidgets whose value changes redraw the explorer
+    "Redraw whenever one of `controls` (ipywidgets) changes value; returns them."
+    for c in controls: c.observe(self._changed, names='value')
+    return controls
 
-class TraversalWidget(LatentWidget):
-    "One slider per latent (highest KL first, range in prior std devs), starting from a dataset image or a prior sample. Static twin: `traversal_grid`."
-    def __init__(self, model, images=None, # model with a Gaussian latent; dataset images (N,C,H,W) to pick from
-                 span: float = 3.0, step: float = 0.1, # slider range [-span, span] and step
-                 ref=None, # images defining the KL order (default: the first 512 of `images`)
-                 scale: int = 3):
-        super().__init__(model, images)
-        W, M, self.span, self.step, self.scale = self.W, latent_dim(model), span, step, scale
-        ref = ref if ref is not None else (self.images[:512] if self.images is not None else None)
-        self.order, self.kl = kl_order(model, ref) if ref is not None else (torch.arange(M), torch.full((M,), float('nan')))
-        self.sliders = []
-        for d, k in zip(self.order.tolist(), self.kl.tolist()):
-            s = W.FloatSlider(value=0., min=-span, max=span, step=step, description=f'z{d}' + ('' if math.isnan(k) else f' ({k:.2f} nats)'),
-                              readout_format='+.2f', style={'description_width': '120px'}, layout=W.Layout(width='460px'))
-            s.observe(partial(self._on_slider, d), names='value'); self.sliders.append(s)
+# %% ../nbs/05_latent_widgets.ipynb #e79f93d2
+@patch
+@contextmanager
+def muted(self: Explorer):
+    "Inside this block, control changes do not redraw (set several controls, then `render()` once)."
+    was, self._mute = self._mute, True
+    try: yield self
+    finally: self._mute = was
+
+# %% ../nbs/05_latent_widgets.ipynb #ed077831
+@patch
+def assemble(self: Explorer, *rows, # control widgets (or HBoxes of them), top to bottom
+             side=None): # a widget shown right of picture and caption (e.g. a column of sliders), or None
+    "Lay out `rows` of controls, the picture and the caption in `self.box` with its CSS classes; then render."
+    main = self.W.VBox([*rows, self.image, self.caption])
+    self.box = self.W.HBox([main, side]) if side is not None else main
+    for c in dict.fromkeys(['vaelab-explorer', self.css_class]): self.box.add_class(c)
+    self.render()
+    return self
+
+# %% ../nbs/05_latent_widgets.ipynb #ffa4a3e7
+@patch
+def render(self: Explorer) -> str:
+    "Redraw picture and caption from `draw()`; returns the caption."
+    picture, caption = self.draw()
+    self.image.value, self.caption.value = to_png(picture, self.scale), caption
+    self.picture = picture
+    return caption
+
+# %% ../nbs/05_latent_widgets.ipynb #b923da26
+@patch
+def pick(self: Explorer, i: int) -> torch.Tensor: # index into the explorer's images
+    "Image number i, (C,H,W)."
+    if self.images is None: raise ValueError(f"{type(self).__name__} was built without `images` to pick from")
+    if not 0 <= i < len(self.images): raise ValueError(f"image index {i} out of range 0..{len(self.images)-1}")
+    return self.images[i]
+
+# %% ../nbs/05_latent_widgets.ipynb #6458b0a1
+class TraversalWidget(Explorer):
+    "One slider per latent (highest KL first), starting from a dataset image or a prior sample. Static twin: `traversal_grid`."
+    css_class = 'vaelab-traversal'
+    def __init__(self, model, # a model with a Gaussian latent
+                 images=None, # dataset images (N,C,H,W) to start from (None: prior samples only)
+                 span: float = 3.0, # slider range [-span, span] in prior standard deviations
+                 step: float = 0.1, # slider step
+                 ref=None, # images that define the KL order (default: the first 1,024 of `images`)
+                 scale: int = 3): # upscaling of the picture
+        check_continuous(model); super().__init__(model, images, scale)
+        W, M, self.span, self.step, self.seed = self.W, latent_dim(model), span, step, 0
+        self.ref = ref if ref is not None else None if self.images is None else self.images[:1024]
+        self.order, self.kl = kl_order(model, self.ref) if self.ref is not None else (torch.arange(M), torch.full((M,), float('nan')))
+        self.sliders = self.latent_sliders()
         opts = ['image', 'prior sample'] if self.images is not None else ['prior sample']
         self.source = W.ToggleButtons(options=opts, value=opts[0], description='start from')
         n = 1 if self.images is None else len(self.images)
         self.index = W.BoundedIntText(value=0, min=0, max=n - 1, description='image #', layout=W.Layout(width='180px'))
-        self.seed = 0
         self.random, self.reset = W.Button(description='random'), W.Button(description='reset sliders')
-        self.source.observe(lambda c: self.load(), names='value'); self.index.observe(lambda c: self.load(), names='value')
-        self.random.on_click(lambda b: self.randomize()); self.reset.on_click(lambda b: self.load())
-        left = W.VBox([self.source, W.HBox([self.index, self.random, self.reset]), self.image, self.caption])
-        self.box = W.HBox([left, W.VBox([W.HTML('<b>latents</b> (highest KL first)')] + self.sliders)])
-        self.box.add_class('vaelab-traversal')
-        self.load()
+        self.source.observe(self.restart, names='value'); self.index.observe(self.restart, names='value')
+        self.random.on_click(self.randomize); self.reset.on_click(self.restart)
+        self.restart()
+        self.assemble(self.source, W.HBox([self.index, self.random, self.reset]), side=W.VBox([W.HTML('<b>latents</b> (highest KL first)'), *self.sliders]))
 
-# %% ../nbs/05_latent_widgets.ipynb #c129de30
-from fastcore.basics import patch
-
+# %% ../nbs/05_latent_widgets.ipynb #0c565121
 @patch
-def load(self: TraversalWidget):
-    "(Re)start from the selected image or prior sample: set the code and move the sliders to it."
+def latent_sliders(self: TraversalWidget) -> list:
+    "One FloatSlider per latent in KL order, labelled 'z3 (2.41 nats)'; each moves its own coordinate."
+    out = []
+    for d, k in zip(self.order.tolist(), self.kl.tolist()):
+        s = self.W.FloatSlider(value=0., min=-self.span, max=self.span, step=self.step, readout_format='+.2f',
+                               description=f'z{d}' + ('' if math.isnan(k) else f' ({k:.2f} nats)'),
+                               style={'description_width': '120px'}, layout=self.W.Layout(width='400px'))
+        s.observe(partial(self._on_slider, d), names='value'); out.append(s)
+    return out
+
+# %% ../nbs/05_latent_widgets.ipynb #a4d3ffad
+@patch
+def restart(self: TraversalWidget, *_):
+    "(Re)start from the selected image or prior sample: set the code, move the sliders to it, redraw."
     prior = self.source.value == 'prior sample'
-    self.z, self.start = start_code(self.model, None if prior else self.pick(self.index.value), self.seed)
-    self.z = self.z.clone()
-    self._mute = True
-    try:
+    z, self.start = start_code(self.model, None if prior else self.pick(self.index.value), self.seed)
+    self.z = z.clone()
+    with self.muted():
         for d, s in zip(self.order.tolist(), self.sliders): s.value = float(self.z[d].clamp(-self.span, self.span))
-    finally: self._mute = False
-    self.render(f'prior sample (seed {self.seed})' if prior else f'image #{self.index.value}')
+    self.note = f'prior sample (seed {self.seed})' if prior else f'image #{self.index.value}'
+    if self.box is not None: self.render()
 
+# %% ../nbs/05_latent_widgets.ipynb #b8a2fa44
 @patch
-def randomize(self: TraversalWidget):
-    "A random dataset image, or a new prior sample."
+def randomize(self: TraversalWidget, *_):
+    "Start from a random dataset image, or from a new prior sample."
     self.seed += 1
-    if self.source.value == 'prior sample': self.load()
-    else: self.index.value = int(torch.randint(len(self.images), (1,), generator=torch.Generator().manual_seed(self.seed)))
+    if self.source.value == 'prior sample': return self.restart()
+    self.index.value = int(torch.randint(len(self.images), (1,), generator=torch.Generator().manual_seed(self.seed)))
 
+# %% ../nbs/05_latent_widgets.ipynb #319be739
 @patch
 def _on_slider(self: TraversalWidget, d: int, change):
-    "A slider moved: set that coordinate and redraw (ignoring the browser echoing our own value rounded to the step)."
+    "Slider of latent d moved: set that coordinate and redraw (not for the browser's echo, rounded to the step)."
     if self._mute or abs(float(change['new']) - float(self.z[d].clamp(-self.span, self.span))) < self.step / 2: return
     self.z[d] = float(change['new'])
-    self.render(f'z{d} = {change["new"]:+.2f}')
+    self.note = f'z{d} = {change["new"]:+.2f}'
+    self.render()
 
+# %% ../nbs/05_latent_widgets.ipynb #5c320a79
 @patch
-def render(self: TraversalWidget, msg: str = ''):
-    "Decode the current code; show [start | decoded] and a caption."
+def draw(self: TraversalWidget):
+    "[start | decoding of the current code] and a caption naming the last change."
     self.current = decode(self.model, self.z)[0]
-    self.image.value = to_png(torch.stack([self.start, self.current]), self.scale)
-    self.caption.value = f'left: start, right: decoded code &nbsp;|&nbsp; <code>{msg}</code>'
+    return torch.stack([self.start, self.current]), f'left: start, right: decoded code &nbsp;|&nbsp; <code>{self.note}</code>'
 
-# %% ../nbs/05_latent_widgets.ipynb #e7003cb7
-class InterpolationWidget(LatentWidget):
+# %% ../nbs/05_latent_widgets.ipynb #ae15f608
+@patch
+def figure(self: TraversalWidget):
+    "Static twin: `traversal_grid` from the current starting image (or prior sample), latents in KL order."
+    prior = self.source.value == 'prior sample'
+    return traversal_grid(self.model, None if prior else self.pick(self.index.value), ref=self.ref, seed=self.seed, span=self.span)
+
+# %% ../nbs/05_latent_widgets.ipynb #614b92f1
+class InterpolationWidget(Explorer):
     "Walk from image a's code to image b's (slider t, linear or spherical). Static twin: `interpolation_figure`."
-    def __init__(self, model, images, # model; dataset images (N,C,H,W) to pick a and b from
-                 a: int = 0, b: int = 1, scale: int = 3):
-        super().__init__(model, images)
-        W, n, self.scale = self.W, len(self.images), scale
-        self.a = W.BoundedIntText(value=a, min=0, max=n - 1, description='image a', layout=W.Layout(width='180px'))
-        self.b = W.BoundedIntText(value=b, min=0, max=n - 1, description='image b', layout=W.Layout(width='180px'))
+    css_class = 'vaelab-interpolation'
+    def __init__(self, model, # a model with a Gaussian latent
+                 images, # dataset images (N,C,H,W) to pick a and b from
+                 a: int = 0, # number of image a
+                 b: int = 1, # number of image b
+                 scale: int = 3): # upscaling of the picture
+        check_continuous(model); super().__init__(model, check_images(images, name='images'), scale)
+        W, n = self.W, len(self.images)
+        self.a, self.b = (W.BoundedIntText(value=v, min=0, max=n - 1, description=f'image {k}', layout=W.Layout(width='180px')) for k, v in (('a', a), ('b', b)))
         self.t = W.FloatSlider(value=0.5, min=0., max=1., step=0.05, description='t', readout_format='.2f')
         self.method = W.ToggleButtons(options=['slerp', 'linear'], value='slerp')
-        for w in (self.a, self.b, self.t, self.method): w.observe(lambda c: self.render(), names='value')
-        self.box = W.VBox([W.HBox([self.a, self.b]), self.method, self.t, self.image, self.caption])
-        self.box.add_class('vaelab-interpolation')
-        self.render()
+        self.watch(self.a, self.b, self.t, self.method)
+        self.assemble(W.HBox([self.a, self.b]), self.method, self.t)
 
+# %% ../nbs/05_latent_widgets.ipynb #251702e8
 @patch
-def render(self: InterpolationWidget):
-    "Show [a | decoded point at t | b]."
+def draw(self: InterpolationWidget):
+    "[a | decoded point at t | b] and a caption with t and the method."
     xa, xb = self.pick(self.a.value), self.pick(self.b.value)
     za, zb = encode_mean(self.model, xa)[0].cpu(), encode_mean(self.model, xb)[0].cpu()
     self.z = (slerp if self.method.value == 'slerp' else lerp)(za, zb, self.t.value)
     self.current = decode(self.model, self.z)[0]
-    self.image.value = to_png(torch.stack([xa, self.current, xb]), self.scale)
-    self.caption.value = f'a | decoded at <code>t = {self.t.value:.2f} ({self.method.value})</code> | b'
+    return torch.stack([xa, self.current, xb]), f'a | decoded at <code>t = {self.t.value:.2f} ({self.method.value})</code> | b'
 
-# %% ../nbs/05_latent_widgets.ipynb #251702e8
-class ArithmeticWidget(LatentWidget):
+# %% ../nbs/05_latent_widgets.ipynb #be5a5787
+@patch
+def figure(self: InterpolationWidget):
+    "Static twin: `interpolation_figure` between the current images a and b."
+    return interpolation_figure(self.model, self.pick(self.a.value), self.pick(self.b.value))
+
+# %% ../nbs/05_latent_widgets.ipynb #d73a54f5
+class ArithmeticWidget(Explorer):
     "Add alpha times an attribute direction to an image's code. Static twin: `arithmetic_figure`."
-    def __init__(self, model, images, # model; dataset images (N,C,H,W)
-                 vectors: dict, # name -> attribute direction (M,), e.g. from `attribute_vector`
-                 scale: int = 3):
-        super().__init__(model, images)
-        if not vectors: raise ValueError("vectors: expected a non-empty dict name -> attribute direction (M,)")
-        W, n, self.scale, self.vectors = self.W, len(self.images), scale, dict(vectors)
+    css_class = 'vaelab-arithmetic'
+    def __init__(self, model, # a model with a Gaussian latent
+                 images, # dataset images (N,C,H,W)
+                 vectors: dict = None, # name -> attribute direction (M,) (default: `dsprites_vectors(model)`)
+                 scale: int = 3): # upscaling of the picture
+        check_continuous(model); super().__init__(model, check_images(images, name='images'), scale)
+        self.vectors = dict(dsprites_vectors(model) if vectors is None else vectors)
+        if not self.vectors: raise ValueError("vectors: expected a non-empty dict name -> attribute direction (M,)")
+        W, n = self.W, len(self.images)
         self.index = W.BoundedIntText(value=0, min=0, max=n - 1, description='image #', layout=W.Layout(width='180px'))
         self.attribute = W.Dropdown(options=list(self.vectors), description='attribute')
         self.alpha = W.FloatSlider(value=0., min=-2., max=3., step=0.25, description='α', readout_format='+.2f')
-        for w in (self.index, self.attribute, self.alpha): w.observe(lambda c: self.render(), names='value')
-        self.box = W.VBox([W.HBox([self.index, self.attribute]), self.alpha, self.image, self.caption])
-        self.box.add_class('vaelab-arithmetic')
-        self.render()
+        self.watch(self.index, self.attribute, self.alpha)
+        self.assemble(W.HBox([self.index, self.attribute]), self.alpha)
 
+# %% ../nbs/05_latent_widgets.ipynb #19b4873f
 @patch
-def render(self: ArithmeticWidget):
-    "Show [image | reconstruction | decoded mu + alpha·v]."
+def draw(self: ArithmeticWidget):
+    "[image | reconstruction | decoded mu + alpha·v] and a caption with the attribute and alpha."
     x = self.pick(self.index.value)
-    self.current = apply_attribute(self.model, x, self.vectors[self.attribute.value], (0., self.alpha.value))
-    self.image.value = to_png(torch.stack([x, self.current[0], self.current[1]]), self.scale)
-    self.current = self.current[1]
-    self.caption.value = f'image | reconstruction | <code>{self.attribute.value}, α = {self.alpha.value:+.2f}</code>'
+    recon, self.current = apply_attribute(self.model, x, self.vectors[self.attribute.value], (0., self.alpha.value))
+    return torch.stack([x, recon, self.current]), f'image | reconstruction | <code>{self.attribute.value}, α = {self.alpha.value:+.2f}</code>'
+
+# %% ../nbs/05_latent_widgets.ipynb #01786ebe
+@patch
+def figure(self: ArithmeticWidget):
+    "Static twin: `arithmetic_figure` of the current image and attribute."
+    return arithmetic_figure(self.model, self.pick(self.index.value)[None], self.vectors[self.attribute.value], title=self.attribute.value)

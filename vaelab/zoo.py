@@ -20,6 +20,7 @@ def names() -> list:
     "The names of the pretrained models shipped with this copy of vaelab."
     return sorted(p.name for p in ZOO_DIR.iterdir() if (p / 'card.json').is_file()) if ZOO_DIR.is_dir() else []
 
+# %% ../nbs/03a_zoo.ipynb #3a9c92a4
 def card(name: str) -> dict: # a name of `names()`
     "The model card of a pretrained model (a dict; see the zoo chapter for its fields)."
     path = ZOO_DIR / name / 'card.json'
@@ -46,6 +47,7 @@ def load_entry(folder, device='cpu'): # a zoo entry folder (model.safetensors + 
     model.load_state_dict({k: v.to(model.state_dict()[k].dtype) for k, v in state.items()})
     return model.to(device).eval()
 
+# %% ../nbs/03a_zoo.ipynb #e2c54284
 def pretrained(name: str, # a name of `names()`, e.g. 'beta_vae'
                device='cpu'): # where to put the model
     "A pretrained model of the zoo, in eval mode, loaded offline from the package's safetensors file."

@@ -18,13 +18,13 @@ COMMON = '--lr 5e-4 --batch-size 64 --channels-last True --ckpt-every 500 --prog
 PLAN = {   # name: (command, one-line description for the card)
     'factor_classifier': ('python zoo/build.py train factor_classifier',
                           "dSprites factor classifier (chapter 9): its features define the sample Fréchet distance (FD)"),
-    'vae': (f'vaelab train --model vae --steps 20000 {COMMON} --out {RUNS}/vae',
-            'VAE (β = 1), 10 latents: the ELBO of chapter 2'),
-    'ae': (f'vaelab train --model ae --steps 10000 {COMMON} --out {RUNS}/ae',
+    'vae': (f'vaelab train --model vae --steps 8000 {COMMON} --out {RUNS}/vae',
+            'VAE (β = 1), 10 latents: the ELBO of chapter 2, and β = 1 of the β sweep of chapter 4'),
+    'ae': (f'vaelab train --model ae --steps 8000 {COMMON} --out {RUNS}/ae',
            'plain autoencoder: reconstructs, but random codes decode to fragments (chapter 2)'),
-    'ae_noise': (f'vaelab train --model ae --code-noise 0.05 --steps 10000 {COMMON} --out {RUNS}/ae_noise',
+    'ae_noise': (f'vaelab train --model ae --code-noise 0.05 --steps 8000 {COMMON} --out {RUNS}/ae_noise',
                  'autoencoder trained with code noise N(0, 0.05 R²) (chapter 2, the homework variant)'),
-    'beta_vae': (f'vaelab train --model beta_vae --beta 8 --steps 40000 {COMMON} --out {RUNS}/beta_vae',
+    'beta_vae': (f'vaelab train --model beta_vae --beta 16 --steps 30000 {COMMON} --out {RUNS}/beta_vae',
                  'β-VAE on dSprites: position, scale and shape/orientation in separate latents (chapters 4-6)'),
     'beta_vae_b4': (f'vaelab train --model beta_vae --beta 4 --steps 8000 {COMMON} --out {RUNS}/sweep-beta4',
                     'β sweep of chapter 4: β = 4, 8,000 steps'),
@@ -32,18 +32,16 @@ PLAN = {   # name: (command, one-line description for the card)
                     'β sweep of chapter 4: β = 8, 8,000 steps'),
     'beta_vae_b16': (f'vaelab train --model beta_vae --beta 16 --steps 8000 {COMMON} --out {RUNS}/sweep-beta16',
                      'β sweep of chapter 4: β = 16, 8,000 steps'),
-    'vae_b1': (f'vaelab train --model beta_vae --beta 1 --steps 8000 {COMMON} --out {RUNS}/sweep-beta1',
-               'β sweep of chapter 4: β = 1, 8,000 steps'),
-    'vqvae': (f'vaelab train --model vqvae --steps 10000 {COMMON} --out {RUNS}/vqvae',
+    'vqvae': (f'vaelab train --model vqvae --steps 8000 {COMMON} --out {RUNS}/vqvae',
               'VQ-VAE, 8×8 grid of 64 codes (EMA codebook), Bernoulli likelihood (chapter 7)'),
-    'code_prior': (f'vaelab train --model code_prior --vqvae {RUNS}/vqvae --steps 5000 --lr 1e-3 --batch-size 64 '
+    'code_prior': (f'vaelab train --model code_prior --vqvae {RUNS}/vqvae --steps 4000 --lr 1e-3 --batch-size 64 '
                    f'--ckpt-every 500 --progress False --report-n 0 --out {RUNS}/code_prior',
                    "PixelCNN prior over the zoo VQ-VAE's code grids: its samples are sprites (chapter 7)"),
-    'dcgan': (f'vaelab train --model dcgan --steps 10000 --batch-size 64 --ckpt-every 500 --progress False '
+    'dcgan': (f'vaelab train --model dcgan --steps 8000 --batch-size 64 --ckpt-every 500 --progress False '
               f'--report-n 0 --out {RUNS}/dcgan', 'DCGAN (Radford et al. 2016), width 16 (chapter 8)'),
-    'vaegan': (f'vaelab train --model vaegan --steps 10000 --batch-size 64 --ckpt-every 500 --progress False '
+    'vaegan': (f'vaelab train --model vaegan --steps 8000 --batch-size 64 --ckpt-every 500 --progress False '
                f'--report-n 0 --out {RUNS}/vaegan', 'VAEGAN (Larsen et al. 2016) on the Burgess backbone (chapter 8)'),
-    'beta_vaegan': (f'vaelab train --model vaegan --beta 4 --steps 10000 --batch-size 64 --ckpt-every 500 '
+    'beta_vaegan': (f'vaelab train --model vaegan --beta 4 --steps 8000 --batch-size 64 --ckpt-every 500 '
                     f'--progress False --report-n 0 --out {RUNS}/beta_vaegan', 'β-VAE-GAN, β = 4 (chapter 8)'),
 }
 
