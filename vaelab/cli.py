@@ -186,7 +186,8 @@ def latent_report(model, spec: str, run_dir, # a model, its data spec and run fo
 
 # %% ../nbs/11_cli.ipynb #15598005
 def load_model(ref: str, # a run folder, or 'zoo:NAME' for a pretrained model
-               device='cpu', trust_code: bool = False):
+               device='cpu', # where to put the model
+               trust_code: bool = False): # allow a model class outside the registry (imports its code)
     "The model a command-line reference names -> (model, its data spec, its training seed)."
     if ref.startswith('zoo:'):
         from vaelab.zoo import pretrained, card

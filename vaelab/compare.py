@@ -8,16 +8,18 @@ import html, json, os, platform, time
 from pathlib import Path
 import torch
 from .data import DATA_SPECS
-from .train import pick_device, plot_history
-from .evaluate import comparison_tables, table_markdown, table_html, orig_recon_gen_figure
+from .train import pick_device
+from .evaluate import comparison_tables, table_markdown, table_html, orig_recon_gen_figure, resolve_fd, sample_fd
 from .cli import Parser, load_model, heldout_images, budget
 
 # %% auto #0
-__all__ = ['UNITS', 'load_models', 'environment', 'report_markdown', 'report_html', 'write_report', 'run_comparison', 'main']
+__all__ = ['UNITS', 'FLOOR', 'load_models', 'environment', 'report_markdown', 'report_html', 'write_report', 'fd_floor',
+           'run_comparison', 'main']
 
 # %% ../nbs/12_compare.ipynb #0ad75b6a
 def load_models(refs, # run folders and/or 'zoo:NAME' references
-                device='cpu', trust_code: bool = False) -> tuple: # where to load; allow classes outside the registry
+                device='cpu', # where to load the models
+                trust_code: bool = False) -> tuple: # allow model classes outside the registry
     "Load every reference -> ({name: model}, {name: info}, the first model's data spec)."
     models, info, specs = {}, {}, []
     for ref in refs:
@@ -33,7 +35,8 @@ def load_models(refs, # run folders and/or 'zoo:NAME' references
 UNITS = ("BCE and MSE are means per pixel; KL and ELBO are nats per image (ELBO with a Bernoulli likelihood and one "
          "posterior sample, KL in closed form; VQ-VAE's KL is grid positions × log K). LPIPS, SSIM and GMSD compare each "
          "image with its reconstruction. Generation rows score prior samples against their own reconstructions; "
-         "FD is the Fréchet distance of samples to held-out images in the dSprites factor classifier's features (chapter 9).")
+         "FD is the Fréchet distance of samples to held-out images in the dSprites factor classifier's features (chapter 9); "
+         "its first row, the real-vs-real floor, scores as many other held-out images: the best FD at this sample size.")
 
 def environment(device) -> dict: # the device the scores were computed on
     "Software and hardware of a report: torch, Python, CPU count, date, GPU name."
@@ -65,8 +68,12 @@ def report_html(res: dict) -> str: # the results of `run_comparison`
             + '<br>' + table_html(t['generation'], 'Generation') + f"<p>{html.escape(UNITS)}</p><h2>Figures</h2>{figs}</body></html>")
 
 # %% ../nbs/12_compare.ipynb #4528b3f3
-def write_report(out_dir, res: dict, models: dict, # report folder; results; {name: model}
-                 x, grid_n: int = 8, seed: int = 0): # held-out images; images per figure row; seed of the samples
+def write_report(out_dir, # the report folder (created)
+                 res: dict, # the results of `run_comparison`
+                 models: dict, # {name: model}
+                 x, # the held-out images the models were scored on
+                 grid_n: int = 8, # images per figure row
+                 seed: int = 0): # seed of the prior samples in the figures
     "Write report.md, report.html, results.json and figures/ into out_dir -> the path of report.md."
     import matplotlib.pyplot as plt
     out = Path(out_dir); (out / 'figures').mkdir(parents=True, exist_ok=True)
@@ -79,19 +86,37 @@ def write_report(out_dir, res: dict, models: dict, # report folder; results; {na
     return out / 'report.md'
 
 # %% ../nbs/12_compare.ipynb #ee35ff0b
+FLOOR = 'real data (FD floor)'   # the name of the floor row
+
+def fd_floor(x, # the held-out images (N, 1, 64, 64) the models are scored on
+             spec: str, # their data spec
+             seed: int = 0) -> dict: # seed of the held-out images
+    "The generation table's first row {FLOOR: {'FD': ...}}, or {} where the FD is not computed."
+    clf = resolve_fd('auto', x)
+    if isinstance(clf, str): return {}
+    other = heldout_images(spec, len(x), x.device, seed + 1)
+    return {FLOOR: {'FD': sample_fd(x, other, clf)}}
+
+# %% ../nbs/12_compare.ipynb #b104a37f
 def run_comparison(refs, # run folders and/or 'zoo:NAME'
                    out_dir='compare-report', # the report folder (created)
                    data: str | None = None, # held-out images (a data spec); default: the first model's data
-                   n_eval: int = 256, n_samples: int = 256, # held-out images; prior samples
-                   seed: int = 0, device: str = 'auto', # seed of the images and samples; where to score
-                   lpips: bool = True, fid: bool = False, # the LPIPS column; the FID column (Inception weights)
-                   grid_n: int = 8, trust_code: bool = False) -> dict: # images per figure row; allow foreign classes
+                   n_eval: int = 256, # held-out images
+                   n_samples: int = 256, # prior samples per model
+                   seed: int = 0, # seed of the images and samples
+                   device: str = 'auto', # where to score
+                   lpips: bool = True, # the LPIPS column (needs its weights)
+                   fid: bool = False, # the FID column (needs pytorch-fid and the Inception weights)
+                   grid_n: int = 8, # images per figure row
+                   trust_code: bool = False) -> dict: # allow model classes outside the registry
     "Score every model on the same held-out images and write the report folder -> the results dict."
     dev = pick_device(device)
     models, info, spec = load_models(refs, dev, trust_code)
-    x = heldout_images(data or spec, budget(n_eval, 16), dev, seed)
-    tables = comparison_tables(models, x, budget(n_samples, 16), seed, 'auto' if lpips else None, fid_model='auto' if fid else None)
-    res = {'config': dict(data=data or spec, n_eval=len(x), n_samples=budget(n_samples, 16), seed=seed),
+    x, n_gen = heldout_images(data or spec, budget(n_eval, 16), dev, seed), budget(n_samples, 16)
+    tables = comparison_tables(models, x, n_samples=n_gen, seed=seed, lpips_model='auto' if lpips else None,
+                               fid_model='auto' if fid else None)
+    tables['generation'] = fd_floor(x, data or spec, seed) | tables['generation']
+    res = {'config': dict(data=data or spec, n_eval=len(x), n_samples=n_gen, seed=seed),
            'environment': environment(dev), 'models': info, 'tables': tables}
     res['report'] = str(write_report(out_dir, res, models, x, grid_n, seed))
     return res

@@ -5,9 +5,9 @@
 # %% auto #0
 __all__ = ['HEART_X', 'HEART_Y', 'DSPRITES_FILE', 'CELEBA_SPLITS', 'CELEBA_CROP', 'CELEBA_SIZE', 'DATA_KINDS', 'DATA_SPECS',
            'DATA_SPLITS', 'check_images', 'DSprites', 'heart_curve', 'heart_radius_table', 'inside_square',
-           'inside_ellipse', 'inside_heart', 'render_sprites', 'step_seed', 'ImageBatches', 'small_dsprites',
-           'ImageDataset', 'celeba_dir', 'celeba_partition', 'celeba_crop64', 'celeba64', 'celeba_attributes',
-           'CelebA64', 'mnist', 'pad_upsample', 'MNIST64', 'dataset_from_spec']
+           'inside_ellipse', 'inside_heart', 'render_sprites', 'flat_index', 'step_seed', 'ImageBatches',
+           'small_dsprites', 'ImageDataset', 'celeba_dir', 'celeba_partition', 'celeba_crop64', 'celeba64',
+           'celeba_attributes', 'CelebA64', 'mnist', 'pad_upsample', 'MNIST64', 'dataset_from_spec']
 
 # %% ../nbs/00_data.ipynb #63d84dd4
 import math, os, hashlib, operator
@@ -75,12 +75,12 @@ def _check_classes(self:DSprites, classes):
     return c.astype(np.int64)
 
 @patch
-def classes_to_index(self:DSprites, classes): 
+def classes_to_index(self:DSprites, classes): # factor classes (n, 6)
     "Flat image indices (n,) of factor classes (n,6): `np.ravel_multi_index` order, posY fastest."
     return np.ravel_multi_index(self._check_classes(classes).T, self.factor_sizes).astype(np.int64)
 
 @patch
-def index_to_classes(self:DSprites, idx):
+def index_to_classes(self:DSprites, idx): # flat indices (n,) into the grid
     "Factor classes np.int64 (n,6) of flat image indices (n,)."
     idx = np.asarray(idx.cpu() if isinstance(idx, torch.Tensor) else idx).reshape(-1)
     if idx.size and (not np.issubdtype(idx.dtype, np.integer) or idx.min() < 0 or idx.max() >= len(self)):
@@ -88,13 +88,14 @@ def index_to_classes(self:DSprites, idx):
     return np.stack(np.unravel_index(idx, self.factor_sizes), -1).astype(np.int64)
 
 @patch
-def classes_to_values(self:DSprites, classes):
+def classes_to_values(self:DSprites, classes): # factor classes (n, 6)
     "Factor values float64 (n,6) of factor classes (n,6)."
     c = self._check_classes(classes)
     return np.stack([v[c[:, k]] for k, v in enumerate(self.factor_values)], -1)
 
 @patch
-def sample_factors(self:DSprites, n:int, rng=None): 
+def sample_factors(self:DSprites, n:int, # number of draws
+                   rng=None): # a numpy Generator or a seed
     "`n` factor classes np.int64 (n,6), each factor uniform and independent; `rng`: np.random.Generator (or seed)."
     rng = rng if isinstance(rng, np.random.Generator) else np.random.default_rng(rng)
     return rng.integers(0, self.factor_sizes, size=(n, len(self.factor_sizes)), dtype=np.int64)
@@ -102,14 +103,14 @@ def sample_factors(self:DSprites, n:int, rng=None):
 # %% ../nbs/00_data.ipynb #6818047a
 HEART_X, HEART_Y = 0.60, 0.66   # px per curve unit at scale 1 (horizontal, vertical)
 
-def heart_curve(n:int=4001): 
+def heart_curve(n:int=4001): # points on the curve
     "Points (n,2) of the heart curve in curve units, y up, centred on its bounding box."
     t = np.linspace(0, 2*np.pi, n)
     x, y = 16*np.sin(t)**3, 13*np.cos(t) - 5*np.cos(2*t) - 2*np.cos(3*t) - np.cos(4*t)
     return np.stack([x, y - (y.max() + y.min())/2], -1)
 
 # %% ../nbs/00_data.ipynb #bfee9e2b
-def heart_radius_table(k:int=4096): 
+def heart_radius_table(k:int=4096): # number of angles tabulated
     "Heart radius R(φ) (k+1,) in curve units at the angles linspace(-π, π, k+1)."
     xy = heart_curve(20001)
     phi, r = np.arctan2(xy[:, 1], xy[:, 0]), np.hypot(xy[:, 0], xy[:, 1])
@@ -124,16 +125,19 @@ def _heart_r2(device):
     if device not in _HEART_R2: _HEART_R2[device] = torch.tensor(heart_radius_table()**2, dtype=torch.float32, device=device)
     return _HEART_R2[device]
 
-def inside_square(u, v, s):
+def inside_square(u, v, # pixel-centre coordinates in the sprite's frame (pixels)
+                  s): # scale of the sprite
     "Square of side 19.2·s: max(|u|,|v|) ≤ 9.6·s (u, v overwritten)."
     h = 9.6*s
     return (u.abs_() <= h).logical_and_(v.abs_() <= h)
 
-def inside_ellipse(u, v, s):
+def inside_ellipse(u, v, # pixel-centre coordinates in the sprite's frame (pixels)
+                   s): # scale of the sprite
     "Ellipse with semi-axes 12.8·s (along u) and 7.2·s: (u/a)²+(v/b)² ≤ 1 (u, v overwritten)."
     return u.mul_(1/(12.8*s)).square_().add_(v.mul_(1/(7.2*s)).square_()) <= 1
 
-def inside_heart(u, v, s):
+def inside_heart(u, v, # pixel-centre coordinates in the sprite's frame (pixels)
+                 s): # scale of the sprite
     "Heart: ρ² ≤ R(φ)² in curve units, R from the nearest of 4096 tabulated angles (u, v overwritten)."
     x, y = u.mul_(1/(HEART_X*s)), v.mul_(1/(HEART_Y*s))
     tab = _heart_r2(u.device); k = len(tab) - 1
@@ -210,12 +214,15 @@ def render(self:DSprites, classes, # factor classes (n,6): np.ndarray or LongTen
     return render_sprites(shape, scale, orient, px, py)
 
 @patch
-def images(self:DSprites, idx, device=None): 
+def images(self:DSprites, idx, # flat indices (n,) into the grid
+           device=None): # where to render (default CPU)
     "Images float (n,1,64,64) of flat indices `idx` (n,)."
     return self.render(self.index_to_classes(idx), device)
 
 @patch
-def sample_observations_from_factors(self:DSprites, classes, rng=None, device=None):
+def sample_observations_from_factors(self:DSprites, classes, # factor classes (n, 6)
+                                     rng=None, # unused: the images are a function of the classes (disentanglement_lib's signature)
+                                     device=None): # where to render
     "Images (n,1,64,64) for classes (n,6); `rng` is unused (the render is deterministic), kept for the metrics protocol."
     return self.render(classes, device)
 
@@ -267,7 +274,7 @@ def _render_all(self:DSprites, Q, progress):
 DSPRITES_FILE = 'dsprites_ndarray_co1sh3sc6or40x32y32_64x64.npz'
 
 @patch(cls_method=True)
-def from_npz(cls:DSprites, path): 
+def from_npz(cls:DSprites, path): # the official dsprites_ndarray_...npz file
     "DSprites backed by the official .npz file at `path` (same API; `render` looks images up)."
     path = Path(path)
     if not path.is_file():
@@ -290,13 +297,18 @@ def from_npz(cls:DSprites, path):
     return ds
 
 # %% ../nbs/00_data.ipynb #79af3015
+def flat_index(i, # an index (an int, a NumPy integer, a 0-d tensor ...)
+               n:int): # the length of the data set
+    "The index as an int in 0..n-1 (negative counts from the end); TypeError or IndexError otherwise."
+    try: i = operator.index(i)
+    except TypeError: raise TypeError(f"index: expected an integer, got {type(i).__name__}") from None
+    if not -n <= i < n: raise IndexError(f"index {i} out of range for {n} images")
+    return i % n
+
 @patch
 def _flat_index(self:DSprites, i):
     "One index as an int in 0..N-1 (negative counts from the end); TypeError/IndexError otherwise."
-    try: i = operator.index(i)
-    except TypeError: raise TypeError(f"index: expected an integer, got {type(i).__name__}") from None
-    if not -len(self) <= i < len(self): raise IndexError(f"index {i} out of range for {len(self)} images")
-    return i % len(self)
+    return flat_index(i, len(self))
 
 @patch
 def __getitems__(self:DSprites, idx):
@@ -311,7 +323,8 @@ def __getitem__(self:DSprites, i):
     return self.__getitems__([i])[0]
 
 # %% ../nbs/00_data.ipynb #01e264ba
-def step_seed(seed:int, step:int):
+def step_seed(seed:int, # base seed
+              step:int): # step number
     "A 63-bit seed mixing `seed` and `step` (numpy SeedSequence hash)."
     if int(seed) < 0 or int(step) < 0: raise ValueError(f"seed and step: expected non-negative integers, got seed={seed}, step={step}")
     return int(np.random.SeedSequence([int(seed), int(step)]).generate_state(1, np.uint64)[0] >> np.uint64(1))
@@ -374,7 +387,7 @@ def _load(self:ImageBatches, src, scale):
     return check_images(src, name='source').to(self.device), None
 
 @patch
-def batches(self:ImageBatches, step:int):
+def batches(self:ImageBatches, step:int): # batch number
     "Batch number `step`: float (B,C,H,W) on `self.device`, a function of (seed, step) only."
     self._gen.manual_seed(step_seed(self.seed, step))
     idx = torch.randint(len(self), (self.batch_size,), generator=self._gen, device=self.device)
@@ -399,14 +412,16 @@ def __iter__(self:ImageBatches):
     while True: yield self.batches(step); step += 1
 
 @patch
-def to(self:ImageBatches, device):
+def to(self:ImageBatches, device): # the new device
     "The same batch stream (same seed) with batches on `device`."
     out = ImageBatches(self.source, self.batch_size, device, self.seed, self.scale)
     if hasattr(self, 'description'): out.description = self.description
     return out
 
 # %% ../nbs/00_data.ipynb #6382cb97
-def small_dsprites(n:int=512, seed:int=0, return_classes:bool=False):
+def small_dsprites(n:int=512, # number of images
+                   seed:int=0, # which random subset
+                   return_classes:bool=False): # also return the factor classes (n, 6)
     "A fixed random dSprites subset: float (n,1,64,64) (and its classes (n,6) if `return_classes`)."
     ds = DSprites(); c = ds.sample_factors(n, np.random.default_rng(seed))
     x = ds.render(c)
@@ -435,10 +450,7 @@ class ImageDataset(Dataset):
 @patch
 def __getitem__(self:ImageDataset, i):
     "Image `i` as float (C,H,W) in [0,1] (uint8 / scale) and its target."
-    try: i = operator.index(i)
-    except TypeError: raise TypeError(f"index: expected an integer, got {type(i).__name__}") from None
-    if not -len(self) <= i < len(self): raise IndexError(f"index {i} out of range for {len(self)} images")
-    x = self.images[i]
+    x = self.images[flat_index(i, len(self))]
     x = torch.from_numpy(np.array(x)) if isinstance(x, np.ndarray) else x
     y = self.targets[i] if self.targets is not None else torch.zeros(0, dtype=torch.long)
     return x.float() / self.scale, y
@@ -453,7 +465,7 @@ def _celeba_layout(root): return (
     f"directly under {root}. torchvision.datasets.CelebA(root, download=True) creates it but needs "
     "network access (Google Drive, package gdown); celeba64(..., download=True) calls it.")
 
-def celeba_dir(root):
+def celeba_dir(root): # a folder holding CelebA (see the text)
     "The folder under `root` holding img_align_celeba/ and list_eval_partition.txt; FileNotFoundError if none."
     for d in (Path(root)/'celeba', Path(root)):
         if (d/'img_align_celeba').is_dir() and (d/'list_eval_partition.txt').is_file(): return d
@@ -463,7 +475,7 @@ def _celeba_file(root, name):
     "Path of the CelebA file `name` in root/celeba/ or root/, or None."
     return next((d/name for d in (Path(root)/'celeba', Path(root)) if (d/name).is_file()), None)
 
-def celeba_partition(root):
+def celeba_partition(root): # a folder holding CelebA
     "The official split: {'train': [file names], 'valid': [...], 'test': [...]} (needs list_eval_partition.txt only)."
     f = _celeba_file(root, 'list_eval_partition.txt')
     if f is None: raise FileNotFoundError(f"CelebA not found under {root}. {_celeba_layout(root)}")
@@ -476,7 +488,9 @@ def celeba_partition(root):
     return out
 
 # %% ../nbs/00_data.ipynb #ad0cfb98
-def celeba_crop64(path, crop:int=CELEBA_CROP, size:int=CELEBA_SIZE):
+def celeba_crop64(path, # an aligned CelebA JPEG
+                  crop:int=CELEBA_CROP, # side of the centre crop
+                  size:int=CELEBA_SIZE): # side after resizing
     "One image file -> uint8 (3,size,size): centre crop `crop`×`crop`, bilinear resize."
     from PIL import Image
     with Image.open(path) as im:
@@ -520,7 +534,8 @@ def _celeba_download(root):
         raise RuntimeError(f"CelebA download failed ({type(e).__name__}: {e}). {_celeba_layout(root)}") from e
 
 # %% ../nbs/00_data.ipynb #5c8b6d51
-def celeba_attributes(root, split:str='train'):
+def celeba_attributes(root, # a folder holding CelebA with list_attr_celeba.txt
+                      split:str='train'): # 'train', 'valid' or 'test'
     "The 40 attributes of `split`'s images from list_attr_celeba.txt: (LongTensor (N,40) in {0,1}, names), or (None, ())."
     f = _celeba_file(root, 'list_attr_celeba.txt')
     if f is None or _celeba_file(root, 'list_eval_partition.txt') is None: return None, ()

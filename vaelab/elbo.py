@@ -18,28 +18,39 @@ __all__ = ['LIKELIHOODS', 'reparameterize', 'gaussian_kl', 'bernoulli_nll', 'gau
            'VAEConfig', 'reconstruction_nll', 'VAE', 'code_radius', 'AEConfig', 'AE']
 
 # %% ../nbs/02_elbo.ipynb #31efbb9c
-def reparameterize(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+def reparameterize(mu: torch.Tensor, # posterior means (B, M)
+                   logvar: torch.Tensor, # posterior log-variances log σ² (B, M)
+                  ) -> torch.Tensor:
     "Sample z = mu + exp(logvar/2) * eps, eps ~ N(0, I); differentiable in mu and logvar. Shapes (B, M)."
     return mu + torch.exp(0.5 * logvar) * torch.randn_like(mu)
 
 # %% ../nbs/02_elbo.ipynb #2017587e
-def gaussian_kl(mu: torch.Tensor, logvar: torch.Tensor) -> torch.Tensor:
+def gaussian_kl(mu: torch.Tensor, # posterior means (B, M)
+                logvar: torch.Tensor, # posterior log-variances log σ² (B, M)
+               ) -> torch.Tensor:
     "KL(N(mu, exp(logvar)) || N(0, I)) per image: (B, M) -> (B,), summed over latent dims, in nats."
     return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).sum(-1)
 
 # %% ../nbs/02_elbo.ipynb #cbc3b18b
-def bernoulli_nll(logits: torch.Tensor, x: torch.Tensor) -> torch.Tensor:
+def bernoulli_nll(logits: torch.Tensor, # decoder logits (B,C,H,W)
+                  x: torch.Tensor, # images (B,C,H,W) in [0,1]
+                 ) -> torch.Tensor:
     "-log Bernoulli(x | sigmoid(logits)) per image: (B,C,H,W) -> (B,), summed over pixels, in nats."
     return F.binary_cross_entropy_with_logits(logits.float(), x.float(), reduction='none').flatten(1).sum(1)
 
 # %% ../nbs/02_elbo.ipynb #7a40836f
-def gaussian_nll(x_hat: torch.Tensor, x: torch.Tensor, sigma: float = 1.0) -> torch.Tensor:
+def gaussian_nll(x_hat: torch.Tensor, # decoder means (B,C,H,W)
+                 x: torch.Tensor, # images (B,C,H,W)
+                 sigma: float = 1.0, # the fixed standard deviation σ
+                ) -> torch.Tensor:
     "-log N(x | x_hat, sigma² I) per image: (B,C,H,W) -> (B,), summed over pixels, in nats."
     sq = (x.float() - x_hat.float()).pow(2).flatten(1).sum(1)
     return sq / (2 * sigma**2) + 0.5 * x[0].numel() * math.log(2 * math.pi * sigma**2)
 
 # %% ../nbs/02_elbo.ipynb #9ba093a6
-def negative_elbo(recon_nll: torch.Tensor, kl: torch.Tensor) -> torch.Tensor:
+def negative_elbo(recon_nll: torch.Tensor, # -log p(x|z) per image (B,)
+                  kl: torch.Tensor, # KL(q(z|x) || p(z)) per image (B,)
+                 ) -> torch.Tensor:
     "Batch mean of -ELBO = reconstruction NLL + KL, from per-image terms (B,) -> scalar, nats per image."
     return (recon_nll + kl).mean()
 

@@ -18,10 +18,10 @@ from .elbo import gaussian_kl, bernoulli_nll, reconstruction_nll
 from .train import model_device, evaluating, markdown_table
 
 # %% auto #0
-__all__ = ['GMSD_C', 'WEIGHT_FILES', 'LPIPS_BACKBONES', 'FID_WEIGHTS', 'DSPRITES_CLASSES', 'COLUMNS', 'ARROWS', 'ZOO_COLUMNS',
-           'ZOO_LABELS', 'check_pair', 'mse_per_image', 'bce_per_image', 'gaussian_window', 'ssim', 'luminance',
-           'average_downsample', 'prewitt_magnitude', 'gmsd', 'checkpoint_path', 'MissingWeights', 'require_weights',
-           'load_lpips', 'lpips_distance', 'frechet_distance', 'feature_stats', 'fid_from_features',
+__all__ = ['GMSD_C', 'WEIGHT_FILES', 'LPIPS_BACKBONES', 'FID_WEIGHTS', 'DSPRITES_CLASSES', 'COLUMNS', 'ARROWS', 'ZOO_ORDER',
+           'ZOO_COLUMNS', 'ZOO_LABELS', 'check_pair', 'mse_per_image', 'bce_per_image', 'gaussian_window', 'ssim',
+           'luminance', 'average_downsample', 'prewitt_magnitude', 'gmsd', 'checkpoint_path', 'MissingWeights',
+           'require_weights', 'load_lpips', 'lpips_distance', 'frechet_distance', 'feature_stats', 'fid_from_features',
            'iwae_from_log_weights', 'iwae_bound', 'gaussian_posterior', 'log_likelihood', 'Unavailable', 'kl_per_image',
            'elbo_per_image', 'iwae_per_image', 'load_inception', 'inception_features', 'fid', 'FactorClassifierConfig',
            'FactorClassifier', 'factor_loss', 'factor_accuracy', 'train_factor_classifier', 'sample_fd',
@@ -561,10 +561,14 @@ def zoo_heldout(n: int = 1000, # number of images
     return small_dsprites(n, seed=seed)
 
 # %% ../nbs/09_evaluation.ipynb #37d557b2
+ZOO_ORDER = ('vae', 'beta_vae_b4', 'beta_vae_b8', 'beta_vae_b16', 'beta_vae', 'ae', 'ae_noise', 'vqvae', 'code_prior',
+             'dcgan', 'vaegan', 'beta_vaegan')   # the order of the chapters; other entries follow by name
+
 def generative_zoo() -> list:
-    "Names of the zoo's generative models: the entries whose card has reconstruction and generation scores."
+    "Names of the zoo's generative models (entries whose card has reconstruction and generation scores), in ZOO_ORDER."
     from vaelab.zoo import names, card
-    return [n for n in names() if {'reconstruction', 'generation'} <= set(card(n).get('scores', {}))]
+    found = [n for n in names() if {'reconstruction', 'generation'} <= set(card(n).get('scores', {}))]
+    return sorted(found, key=lambda n: (ZOO_ORDER.index(n) if n in ZOO_ORDER else len(ZOO_ORDER), n))
 
 # %% ../nbs/09_evaluation.ipynb #443af424
 ZOO_COLUMNS = {'reconstruction': ('BCE', 'MSE', 'SSIM', 'GMSD', 'KL', 'ELBO'), 'generation': ('FD',),

@@ -30,7 +30,7 @@ class Config:
 
 # %% ../nbs/01_nets.ipynb #c06a5f17
 @patch(cls_method=True)
-def from_dict(cls: Config, d: dict):
+def from_dict(cls: Config, d: dict): # d: field name -> value
     "Build from a dict, refusing keys that are not fields (the message lists the valid ones)."
     names = [f.name for f in fields(cls)]
     unknown = sorted(set(d) - set(names))
@@ -79,28 +79,32 @@ class Reshape(nn.Module):
     def forward(self, x): return x.reshape(x.shape[0], *self.shape)
 
 # %% ../nbs/01_nets.ipynb #82ac66f6
-def burgess_encoder(img_channels=1, out_dim=20):
+def burgess_encoder(img_channels=1, # channels C of the images
+                    out_dim=20): # size of the output vector (2M for a VAE's mean and log-variance)
     "Burgess et al. 2018 encoder: (B,C,64,64) -> (B,out_dim)."
     return nn.Sequential(*_conv_down(img_channels, 32), *_conv_down(32, 32), *_conv_down(32, 32), *_conv_down(32, 32),
                          nn.Flatten(), nn.Linear(32*4*4, 256), nn.ReLU(True), nn.Linear(256, 256), nn.ReLU(True),
                          nn.Linear(256, out_dim))
 
 # %% ../nbs/01_nets.ipynb #13be5f43
-def burgess_decoder(latent_dim=10, img_channels=1):
+def burgess_decoder(latent_dim=10, # size M of the codes
+                    img_channels=1): # channels C of the images
     "Burgess et al. 2018 decoder: (B,latent_dim) -> logits (B,C,64,64)."
     return nn.Sequential(nn.Linear(latent_dim, 256), nn.ReLU(True), nn.Linear(256, 256), nn.ReLU(True),
                          nn.Linear(256, 32*4*4), nn.ReLU(True), Reshape(32, 4, 4),
                          *_conv_up(32, 32), *_conv_up(32, 32), *_conv_up(32, 32), *_conv_up(32, img_channels, last=True))
 
 # %% ../nbs/01_nets.ipynb #5daf0060
-def larsen_encoder(img_channels=3, out_dim=256):
+def larsen_encoder(img_channels=3, # channels C of the images
+                   out_dim=256): # size of the output vector
     "Larsen et al. 2016 encoder: (B,C,64,64) -> (B,out_dim)."
     return nn.Sequential(*_conv_down(img_channels, 64, 5, bn=True), *_conv_down(64, 128, 5, bn=True),
                          *_conv_down(128, 256, 5, bn=True), nn.Flatten(),
                          nn.Linear(256*8*8, 2048), nn.BatchNorm1d(2048), nn.ReLU(True), nn.Linear(2048, out_dim))
 
 # %% ../nbs/01_nets.ipynb #4765721d
-def larsen_decoder(latent_dim=128, img_channels=3):
+def larsen_decoder(latent_dim=128, # size M of the codes
+                   img_channels=3): # channels C of the images
     "Larsen et al. 2016 decoder: (B,latent_dim) -> logits (B,C,64,64)."
     return nn.Sequential(nn.Linear(latent_dim, 8*8*256), nn.BatchNorm1d(8*8*256), nn.ReLU(True), Reshape(256, 8, 8),
                          *_conv_up(256, 256, 5, bn=True), *_conv_up(256, 128, 5, bn=True), *_conv_up(128, 32, 5, bn=True),
@@ -122,7 +126,8 @@ class Discriminator(nn.Module):
         return self.head(f).squeeze(1), f
 
 # %% ../nbs/01_nets.ipynb #39d801af
-def init_weights(module: nn.Module, std=0.02):
+def init_weights(module: nn.Module, # initialised in place
+                 std=0.02): # standard deviation of the weights
     "Initialise conv/linear weights ~ N(0, std²), BatchNorm weights ~ N(1, std²), all biases 0, in place."
     for m in module.modules():
         if isinstance(m, (nn.Conv2d, nn.ConvTranspose2d, nn.Linear)):
@@ -133,25 +138,26 @@ def init_weights(module: nn.Module, std=0.02):
     return module
 
 # %% ../nbs/01_nets.ipynb #1ac98e65
-def make_encoder(cfg: NetConfig, out_dim: int) -> nn.Module:
+def make_encoder(cfg: NetConfig, # backbone, image channels, init
+                 out_dim: int) -> nn.Module: # size of the output vector
     "Encoder of `cfg.arch` mapping (B,C,64,64) images to (B,out_dim)."
     enc = {'burgess': burgess_encoder, 'larsen': larsen_encoder}[cfg.arch](cfg.img_channels, out_dim)
     return init_weights(enc) if cfg.init == 'normal002' else enc
 
 # %% ../nbs/01_nets.ipynb #19115096
-def make_decoder(cfg: NetConfig) -> nn.Module:
+def make_decoder(cfg: NetConfig) -> nn.Module: # backbone, latent size, image channels, init
     "Decoder of `cfg.arch` mapping (B,latent_dim) codes to (B,C,64,64) logits."
     dec = {'burgess': burgess_decoder, 'larsen': larsen_decoder}[cfg.arch](cfg.latent_dim, cfg.img_channels)
     return init_weights(dec) if cfg.init == 'normal002' else dec
 
 # %% ../nbs/01_nets.ipynb #65c20e7b
-def make_discriminator(cfg: NetConfig) -> Discriminator:
+def make_discriminator(cfg: NetConfig) -> Discriminator: # backbone, image channels, init
     "Discriminator sized for `cfg.arch` (the Larsen widths, or a quarter of them for the small burgess setting)."
     width, fc = ((32, 128, 256, 256), 512) if cfg.arch == 'larsen' else ((16, 32, 64, 64), 128)
     d = Discriminator(cfg.img_channels, width, fc)
     return init_weights(d) if cfg.init == 'normal002' else d
 
 # %% ../nbs/01_nets.ipynb #cbdd5c84
-def count_params(m: nn.Module) -> int:
+def count_params(m: nn.Module) -> int: # any module
     "Number of trainable parameters."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)

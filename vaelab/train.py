@@ -66,7 +66,7 @@ def dist_env() -> tuple:
     return int(e.get('RANK', 0)), int(e.get('WORLD_SIZE', 1)), int(e.get('LOCAL_RANK', 0))
 
 # %% ../nbs/03_train.ipynb #b2c18942
-def pick_device(pref: str = 'auto') -> torch.device:
+def pick_device(pref: str = 'auto') -> torch.device: # 'auto', 'cpu', 'cuda', 'cuda:1', ...
     "The training device: CUDA when present for 'auto', else the one asked for (under torchrun: this process's GPU)."
     if pref == 'auto': pref = 'cuda' if torch.cuda.is_available() else 'cpu'
     dev = torch.device(pref)
@@ -152,7 +152,10 @@ class NonFiniteLossError(RuntimeError):
     "Training produced NaN or inf in a logged loss term."
 
 # %% ../nbs/03_train.ipynb #f29e85dc
-def check_finite(names, values: torch.Tensor, steps, where: str = ''):
+def check_finite(names, # the terms' names (n_terms,)
+                 values: torch.Tensor, # logged values (n_steps, n_terms) on the CPU
+                 steps, # the step of each row (n_steps,)
+                 where: str = ''): # appended to the message (e.g. the run folder)
     "Raise NonFiniteLossError naming the first non-finite term and its step; values (n_steps, n_terms) on CPU."
     bad = ~torch.isfinite(values)
     if bad.any():
@@ -161,13 +164,15 @@ def check_finite(names, values: torch.Tensor, steps, where: str = ''):
                                  "Training stopped; lower the learning rate, check the inputs, or enable grad_clip.")
 
 # %% ../nbs/03_train.ipynb #1a947678
-def image_grid(x: torch.Tensor, nrow: int = 8) -> np.ndarray:
+def image_grid(x: torch.Tensor, # images (B,C,H,W) in [0,1]
+               nrow: int = 8) -> np.ndarray: # images per row
     "Images (B,C,H,W) in [0,1] -> one (H', W', 3) array laid out in rows of `nrow`."
     from torchvision.utils import make_grid
     return make_grid(x.detach().float().cpu().clamp(0, 1), nrow=nrow, pad_value=0.5).permute(1, 2, 0).numpy()
 
 # %% ../nbs/03_train.ipynb #0a00a0a6
-def plot_history(history: dict, keys=None):
+def plot_history(history: dict, # {'step': [...], term: [...]}
+                 keys=None): # the terms to plot (default: all)
     "Loss curves of a history dict (one panel per term) -> matplotlib Figure."
     from matplotlib.figure import Figure
     keys = keys or [k for k in history if k != 'step']
@@ -179,7 +184,8 @@ def plot_history(history: dict, keys=None):
     return fig
 
 # %% ../nbs/03_train.ipynb #36d56051
-def plot_images(rows: dict, nrow: int = 8):
+def plot_images(rows: dict, # {row label: images (B,C,H,W)}
+                nrow: int = 8): # images per row
     "A labelled image figure: {row label: images (B,C,H,W)} -> matplotlib Figure (one row each)."
     from matplotlib.figure import Figure
     fig = Figure(figsize=(nrow * 0.9, 1.0 * len(rows) + 0.2))
@@ -204,12 +210,13 @@ def markdown_table(rows: dict, # {row name: {column: value}}
     return '\n'.join(lines + ['| ' + ' | '.join([cell(n)] + [cell(r.get(c, '')) for c in cols]) + ' |' for n, r in rows.items()])
 
 # %% ../nbs/03_train.ipynb #8db1dc83
-def shard_seed(seed: int, rank: int) -> int:
+def shard_seed(seed: int, # the run's seed
+               rank: int) -> int: # this process's rank
     "Seed of process `rank`'s batch stream: batches differ across ranks, and are reproducible from (seed, step, rank)."
     return int(np.random.SeedSequence([int(seed), int(rank), 0xDA7A]).generate_state(1, np.uint64)[0] >> np.uint64(1))
 
 # %% ../nbs/03_train.ipynb #01fe4fd4
-def init_distributed(device: torch.device) -> tuple:
+def init_distributed(device: torch.device) -> tuple: # the training device (nccl on CUDA, gloo on CPU)
     "Join torchrun's process group (nccl on CUDA, gloo on CPU) if WORLD_SIZE > 1 -> (rank, world_size)."
     rank, world, local = dist_env()
     if world == 1: return 0, 1
@@ -221,7 +228,8 @@ def init_distributed(device: torch.device) -> tuple:
     return dist.get_rank(), dist.get_world_size()
 
 # %% ../nbs/03_train.ipynb #3a96afb3
-def allreduce_mean_(tensors, world_size: int):
+def allreduce_mean_(tensors, # tensors to average in place (same shapes on every process)
+                    world_size: int): # number of processes
     "Average a list of tensors (None counts as zeros and is filled in) over all processes, in place, in one bucket."
     import torch.distributed as dist
     if world_size == 1 or not tensors: return tensors
@@ -233,7 +241,7 @@ def allreduce_mean_(tensors, world_size: int):
     return tensors
 
 # %% ../nbs/03_train.ipynb #492681e9
-def weights_digest(model: nn.Module) -> str:
+def weights_digest(model: nn.Module) -> str: # the model whose parameters and buffers are hashed
     "SHA-256 of every parameter and buffer, bit for bit: equal digests <=> identical copies of the model."
     import hashlib
     h = hashlib.sha256()

@@ -11,7 +11,7 @@ from scipy.stats import norm
 from fastcore.basics import patch
 
 # %% auto #0
-__all__ = ['check_bounds', 'make_gp', 'expected_improvement', 'BayesOpt', 'plot_search']
+__all__ = ['check_bounds', 'make_gp', 'expected_improvement', 'check_search_settings', 'BayesOpt', 'plot_search']
 
 # %% ../nbs/10_bayesopt.ipynb #4c8166c5
 def check_bounds(bounds # a pair (low, high) of finite numbers with low < high
@@ -63,6 +63,15 @@ def expected_improvement(mu, # posterior mean(s) of f, any shape
     return np.where(sigma > 0, ei, np.maximum(gain, 0.0))
 
 # %% ../nbs/10_bayesopt.ipynb #0cdead2b
+def check_search_settings(n_init:int, # evenly spaced evaluations before the GP takes over
+                          n_grid:int, # EI grid size
+                          min_dist:float|None): # smallest distance of a suggestion to a tried point, or None
+    "Refuse loop settings the search cannot work with, naming the setting."
+    if n_init < 2: raise ValueError(f"n_init must be >= 2 (the design includes both bounds), got {n_init}")
+    if n_grid < 3: raise ValueError(f"n_grid must be >= 3, got {n_grid}")
+    if min_dist is not None and not min_dist >= 0: raise ValueError(f"min_dist must be >= 0, got {min_dist}")
+
+# %% ../nbs/10_bayesopt.ipynb #b5f33fb0
 class BayesOpt:
     "Minimise a scalar objective of one bounded variable with a GP surrogate and expected improvement."
     def __init__(self, bounds=None, # (low, high) search interval; may come from `path` or `run`
@@ -75,39 +84,48 @@ class BayesOpt:
                  n_grid:int=2001, # EI grid size over the interval
                  min_dist:float|None=None, # never suggest closer than this to a tried x; None: one grid step
                  path=None, # search folder: `search.json` and one run folder per point; None keeps all in memory
-                 seed:int=0):
-        if n_init < 2: raise ValueError(f"n_init must be >= 2 (the design includes both bounds), got {n_init}")
-        if n_grid < 3: raise ValueError(f"n_grid must be >= 3, got {n_grid}")
-        if min_dist is not None and not min_dist >= 0: raise ValueError(f"min_dist must be >= 0, got {min_dist}")
-        self.min_dist = min_dist
+                 seed:int=0): # random state of the optimiser restarts of a fitted kernel
+        check_search_settings(n_init, n_grid, min_dist)
         make_gp(sigma_f, length_scale, noise, normalize_y)          # validate the GP settings now
         self.gp_kw = dict(sigma_f=sigma_f, length_scale=length_scale, noise=noise, normalize_y=normalize_y, seed=seed)
-        self.xi, self.n_init, self.n_grid, self.records, self._gp = xi, n_init, n_grid, [], None
+        self.xi, self.n_init, self.n_grid, self.min_dist, self.records, self._gp = xi, n_init, n_grid, min_dist, [], None
         self.path = None if path is None else Path(path)
         self.bounds = None if bounds is None else check_bounds(bounds)
-        if self.path is not None and (self.path/'search.json').exists(): self._load()
-        elif self.path is not None: self._save()
+        if self.path is not None: self._load() if (self.path/'search.json').exists() else self._save()
 
-    @property
-    def X(self): "Inputs of the successful evaluations, (n,)."; return np.array([r['x'] for r in self.records if r['status'] == 'ok'])
-    @property
-    def y(self): "Objective values of the successful evaluations, (n,)."; return np.array([r['y'] for r in self.records if r['status'] == 'ok'])
-    def __repr__(self):
-        return f"BayesOpt(bounds={self.bounds}, ok={len(self.X)}, failed={sum(r['status'] == 'failed' for r in self.records)})"
+# %% ../nbs/10_bayesopt.ipynb #2f41d28a
+@patch(as_prop=True)
+def X(self:BayesOpt) -> np.ndarray:
+    "Inputs of the successful evaluations, (n,)."
+    return np.array([r['x'] for r in self.records if r['status'] == 'ok'])
+
+# %% ../nbs/10_bayesopt.ipynb #bc25f55a
+@patch(as_prop=True)
+def y(self:BayesOpt) -> np.ndarray:
+    "Objective values of the successful evaluations, (n,)."
+    return np.array([r['y'] for r in self.records if r['status'] == 'ok'])
+
+# %% ../nbs/10_bayesopt.ipynb #95cd8c3c
+@patch
+def __repr__(self:BayesOpt) -> str:
+    "The bounds and the numbers of successful and failed points."
+    return f"BayesOpt(bounds={self.bounds}, ok={len(self.X)}, failed={sum(r['status'] == 'failed' for r in self.records)})"
 
 # %% ../nbs/10_bayesopt.ipynb #1bf5d5cd
 @patch
 def _save(self:BayesOpt):
+    "Write bounds, settings and records to `path/search.json` atomically (nothing without a path)."
     if self.path is None: return
     self.path.mkdir(parents=True, exist_ok=True)
-    state = dict(bounds=self.bounds, settings=dict(self.gp_kw, xi=self.xi, n_init=self.n_init, n_grid=self.n_grid, min_dist=self.min_dist),
-                 points=self.records)
+    settings = dict(self.gp_kw, xi=self.xi, n_init=self.n_init, n_grid=self.n_grid, min_dist=self.min_dist)
     tmp = self.path/'search.json.tmp'
-    tmp.write_text(json.dumps(state, indent=1))
+    tmp.write_text(json.dumps(dict(bounds=self.bounds, settings=settings, points=self.records), indent=1))
     os.replace(tmp, self.path/'search.json')
 
+# %% ../nbs/10_bayesopt.ipynb #218d5707
 @patch
 def _load(self:BayesOpt):
+    "Read the records (and the bounds, if none were given) from `path/search.json`; refuse other bounds."
     state = json.loads((self.path/'search.json').read_text())
     saved = None if state.get('bounds') is None else tuple(state['bounds'])
     if self.bounds is not None and saved is not None and saved != self.bounds:
@@ -116,23 +134,27 @@ def _load(self:BayesOpt):
     self.records = state['points']
 
 # %% ../nbs/10_bayesopt.ipynb #f389b9c6
-def _as_float(v, name):
+def _as_float(v, # an objective value or a point: a number or a 0-d tensor
+              name:str) -> float: # what to call it in the error
+    "float(v), or a TypeError naming what was expected."
     try: return float(v)
     except (TypeError, ValueError): raise TypeError(f"{name} must be a real number, got {type(v).__name__}: {v!r}") from None
 
+# %% ../nbs/10_bayesopt.ipynb #78fc1d75
 @patch
-def _check_x(self:BayesOpt, x):
+def _check_x(self:BayesOpt, x) -> float: # a candidate point
+    "x as a float inside the bounds, or an error that names the bounds."
     if self.bounds is None: raise ValueError("set the search bounds first: BayesOpt(bounds=(low, high)) or run(..., bounds=...)")
     x = _as_float(x, 'x')
     lo, hi = self.bounds
     if not lo <= x <= hi: raise ValueError(f"x={x:g} lies outside the search bounds [{lo:g}, {hi:g}]")
     return x
 
+# %% ../nbs/10_bayesopt.ipynb #21fcd5eb
 @patch
 def observe(self:BayesOpt, x, # where the objective was evaluated, inside the bounds
             y, # the finite objective value there (lower is better)
-            run_dir=None, # folder of the training run, if any (recorded only)
-           ):
+            run_dir=None): # folder of the training run, if any (recorded only)
     "Add a finished evaluation y = f(x) and save the search file."
     x, y = self._check_x(x), _as_float(y, 'y')
     if not math.isfinite(y):
@@ -154,90 +176,121 @@ def gp(self:BayesOpt):
             self._gp = (key, make_gp(span=hi - lo, **self.gp_kw).fit(X[:, None], y))
     return self._gp[1]
 
+# %% ../nbs/10_bayesopt.ipynb #5a2834a5
 @patch
-def predict(self:BayesOpt, x):
+def predict(self:BayesOpt, x): # points (m,)
     "Posterior mean and std of f at x (m,) -> two (m,) arrays."
     return self.gp().predict(np.asarray(x, float).reshape(-1, 1), return_std=True)
 
+# %% ../nbs/10_bayesopt.ipynb #3d435697
 @patch
-def acquisition(self:BayesOpt, x):
+def acquisition(self:BayesOpt, x): # points (m,)
     "Expected improvement at x (m,) over the best successful value so far -> (m,)."
     mu, sd = self.predict(x)
     return expected_improvement(mu, sd, self.y.min(), self.xi)
 
 # %% ../nbs/10_bayesopt.ipynb #d3bbd966
 @patch
-def suggest(self:BayesOpt) -> float:
-    "The next x to evaluate: an unused design point while fewer than `n_init` succeeded, else the EI maximiser."
-    from scipy.optimize import minimize_scalar
-    if self.bounds is None: raise ValueError("set the search bounds first: BayesOpt(bounds=(low, high)) or run(..., bounds=...)")
+def _is_far(self:BayesOpt, x) -> np.ndarray: # candidate point(s)
+    "True where x lies at least `min_dist` (default: one grid step) from every tried point, failed ones included."
     lo, hi = self.bounds
     step = (hi - lo) / (self.n_grid - 1)
     gap = step if self.min_dist is None else max(self.min_dist, step)
-    tried = np.array([r['x'] for r in self.records])
-    far = lambda c: len(tried) == 0 or np.abs(tried - c).min() >= gap
-    if len(self.X) < self.n_init:
-        fresh = [c for c in np.linspace(lo, hi, self.n_init) if far(c)]
-        if fresh: return float(fresh[0])
-        if len(self.X) == 0: raise RuntimeError(f"all {len(tried)} evaluated points failed; nothing to model: check the objective")
-    grid = np.linspace(lo, hi, self.n_grid)
-    keep = np.array([far(c) for c in grid])
-    if not keep.any(): raise RuntimeError("every grid point has been tried: the search is exhausted")
-    grid = grid[keep]
-    ei = self.acquisition(grid)
-    i = int(np.argmax(ei))
+    x, tried = np.atleast_1d(np.asarray(x, float)), np.array([r['x'] for r in self.records])
+    return np.ones(len(x), bool) if len(tried) == 0 else np.abs(x[:, None] - tried[None]).min(1) >= gap
+
+# %% ../nbs/10_bayesopt.ipynb #0b295ad1
+@patch
+def _design_point(self:BayesOpt) -> float | None:
+    "The first untried point of the evenly spaced design while fewer than `n_init` evaluations succeeded, else None."
+    if len(self.X) >= self.n_init: return None
+    fresh = [c for c in np.linspace(*self.bounds, self.n_init) if self._is_far(c)[0]]
+    if fresh: return float(fresh[0])
+    if len(self.X) == 0: raise RuntimeError(f"all {len(self.records)} evaluated points failed; nothing to model: check the objective")
+    return None
+
+# %% ../nbs/10_bayesopt.ipynb #cb42a645
+@patch
+def _ei_argmax(self:BayesOpt) -> float:
+    "The EI maximiser over the untried grid points, polished by a bounded scalar search within one grid step."
+    from scipy.optimize import minimize_scalar
+    lo, hi = self.bounds
+    step, grid = (hi - lo) / (self.n_grid - 1), np.linspace(lo, hi, self.n_grid)
+    grid = grid[self._is_far(grid)]
+    if len(grid) == 0: raise RuntimeError("every grid point has been tried: the search is exhausted")
+    ei = self.acquisition(grid); i = int(np.argmax(ei))
     if ei[i] <= 0: return float(grid[i])
-    a, b = max(lo, grid[i] - step), min(hi, grid[i] + step)
-    res = minimize_scalar(lambda t: -self.acquisition([t])[0], bounds=(a, b), method='bounded', options=dict(xatol=step * 1e-3))
-    return float(res.x) if -res.fun >= ei[i] and far(res.x) else float(grid[i])
+    res = minimize_scalar(lambda t: -self.acquisition([t])[0], bounds=(max(lo, grid[i] - step), min(hi, grid[i] + step)),
+                          method='bounded', options=dict(xatol=step * 1e-3))
+    return float(res.x) if -res.fun >= ei[i] and self._is_far(res.x)[0] else float(grid[i])
+
+# %% ../nbs/10_bayesopt.ipynb #e2395945
+@patch
+def suggest(self:BayesOpt) -> float:
+    "The next x to evaluate: an unused design point while fewer than `n_init` succeeded, else the EI maximiser."
+    if self.bounds is None: raise ValueError("set the search bounds first: BayesOpt(bounds=(low, high)) or run(..., bounds=...)")
+    x = self._design_point()
+    return self._ei_argmax() if x is None else x
 
 # %% ../nbs/10_bayesopt.ipynb #c893da0d
 @patch
-def _evaluate(self:BayesOpt, objective, rec, pass_dir):
+def _evaluate(self:BayesOpt, objective, # callable x -> float, optionally with `run_dir`
+              rec:dict, # the record to fill in (status 'running')
+              pass_dir:bool): # call objective(x, run_dir=...)
+    "Evaluate one record, time it, mark it 'ok' or 'failed' (non-finite value, with a warning) and save."
     if rec['run_dir'] is not None: Path(rec['run_dir']).mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
-    y = objective(rec['x'], run_dir=rec['run_dir']) if pass_dir else objective(rec['x'])
-    y = _as_float(y, f"objective({rec['x']:g})")
-    rec.update(y=y if math.isfinite(y) else None, seconds=round(time.perf_counter() - t0, 3),
-               status='ok' if math.isfinite(y) else 'failed')
-    if not math.isfinite(y):
+    y = _as_float(objective(rec['x'], run_dir=rec['run_dir']) if pass_dir else objective(rec['x']), f"objective({rec['x']:g})")
+    ok = math.isfinite(y)
+    rec.update(y=y if ok else None, seconds=round(time.perf_counter() - t0, 3), status='ok' if ok else 'failed')
+    if not ok:
         rec['message'] = f'objective returned {y}'
         warnings.warn(f"objective returned {y} at x={rec['x']:g}: recorded as failed and left out of the GP")
     self._save()
 
+# %% ../nbs/10_bayesopt.ipynb #4b63aed0
+@patch
+def _set_bounds(self:BayesOpt, bounds): # (low, high), or None to keep the search's
+    "Adopt `bounds` for a search without any; refuse bounds that differ from the search's."
+    if bounds is None: return
+    bounds = check_bounds(bounds)
+    if self.bounds is not None and bounds != self.bounds: raise ValueError(f"this search is over bounds {self.bounds}, not {bounds}")
+    self.bounds = bounds; self._save()
+
+# %% ../nbs/10_bayesopt.ipynb #46e0ebd5
+@patch
+def _next_record(self:BayesOpt, n_iter:int) -> dict | None: # the total number of points wanted
+    "The record to evaluate next: an interrupted one, else a new suggestion (saved as 'running'); None when done."
+    pending = [r for r in self.records if r['status'] == 'running']
+    if pending: return pending[0]
+    if len(self.records) >= n_iter: return None
+    i = len(self.records)
+    rec = dict(x=self.suggest(), y=None, status='running', seconds=None,
+               run_dir=None if self.path is None else str(self.path/f'point_{i:03d}'))
+    self.records.append(rec); self._save()
+    return rec
+
+# %% ../nbs/10_bayesopt.ipynb #f80c0634
 @patch
 def run(self:BayesOpt, objective, # callable x -> float (lower is better), optionally with a `run_dir` parameter
         bounds=None, # (low, high); must match the bounds the search was created or saved with
         n_iter:int=10, # total number of points in the search (earlier and loaded ones included)
-        progress:bool=True, # show a tqdm bar
-       ):
+        progress:bool=True): # show a tqdm bar
     "Run the search until it holds `n_iter` points; returns the best (x, y) found."
     from tqdm.auto import tqdm
-    if bounds is not None:
-        bounds = check_bounds(bounds)
-        if self.bounds is not None and bounds != self.bounds:
-            raise ValueError(f"this search is over bounds {self.bounds}, not {bounds}")
-        self.bounds = bounds
-        self._save()
+    self._set_bounds(bounds)
     if self.bounds is None: raise ValueError("no search bounds: pass bounds=(low, high)")
     if not (isinstance(n_iter, int) and n_iter >= 1): raise ValueError(f"n_iter must be a positive int, got {n_iter!r}")
     pass_dir = 'run_dir' in inspect.signature(objective).parameters
-    done = lambda: sum(r['status'] != 'running' for r in self.records)
-    bar = tqdm(total=max(n_iter, len(self.records)), initial=done(), disable=not progress, desc='BO')
-    while True:
-        pending = [r for r in self.records if r['status'] == 'running']
-        if pending: rec = pending[0]
-        elif len(self.records) < n_iter:
-            i = len(self.records)
-            rec = dict(x=self.suggest(), y=None, status='running', seconds=None,
-                       run_dir=None if self.path is None else str(self.path/f'point_{i:03d}'))
-            self.records.append(rec); self._save()
-        else: break
+    done = sum(r['status'] != 'running' for r in self.records)
+    bar = tqdm(total=max(n_iter, len(self.records)), initial=done, disable=not progress, desc='BO')
+    while (rec := self._next_record(n_iter)) is not None:
         self._evaluate(objective, rec, pass_dir)
         bar.update(1); bar.set_postfix(x=f"{rec['x']:.4g}", y=f"{rec['y']:.4g}" if rec['y'] is not None else 'failed')
     bar.close()
     return self.best
 
+# %% ../nbs/10_bayesopt.ipynb #7e79713f
 @patch(as_prop=True)
 def best(self:BayesOpt):
     "(x, y) of the lowest successful evaluation, or None."

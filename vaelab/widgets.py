@@ -387,7 +387,7 @@ def latent_sliders(self: TraversalWidget) -> list:
 
 # %% ../nbs/05_latent_widgets.ipynb #a4d3ffad
 @patch
-def restart(self: TraversalWidget, *_):
+def restart(self: TraversalWidget, *_): # ignored (the button or change event when called back by a control)
     "(Re)start from the selected image or prior sample: set the code, move the sliders to it, redraw."
     prior = self.source.value == 'prior sample'
     z, self.start = start_code(self.model, None if prior else self.pick(self.index.value), self.seed)
@@ -399,7 +399,7 @@ def restart(self: TraversalWidget, *_):
 
 # %% ../nbs/05_latent_widgets.ipynb #b8a2fa44
 @patch
-def randomize(self: TraversalWidget, *_):
+def randomize(self: TraversalWidget, *_): # ignored (the button or change event when called back by a control)
     "Start from a random dataset image, or from a new prior sample."
     self.seed += 1
     if self.source.value == 'prior sample': return self.restart()
