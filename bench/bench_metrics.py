@@ -36,7 +36,7 @@ def main(argv=None):
         from vaelab.beta import BetaVAE, BetaVAEConfig
         torch.manual_seed(a.seed)
         model = BetaVAE(BetaVAEConfig(latent_dim=a.dim)).eval()
-        rep = dis.evaluate_model(model, ds, n=a.n, seed=a.seed, n_points=10_000, importance=a.importance)
+        rep = dis.score_disentanglement(model, ds, n=a.n, seed=a.seed, n_points=10_000, importance=a.importance)
     total = time.perf_counter() - t
     for k, s in rep.seconds.items(): print(f'{k:12s} {s:7.2f} s')
     print(f'{"total":12s} {total:7.2f} s   (load average {os.getloadavg()[0]:.1f})')

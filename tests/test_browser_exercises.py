@@ -1,15 +1,16 @@
 """A student copy in a real browser: JupyterLab + headless Chromium (fixtures in conftest.py).
 
-Builds a student copy of chapter 02's exercises with `vaelab.assignments.student_notebook` (solutions replaced by
-`raise NotImplementedError()`), then plays a student: the first exercise left as it is, the second answered with
-the classic bug (a mean over the latent dims where the KL sums them). Run All in JupyterLab must show, in the cell
+Builds a student copy of the exercise section of chapter 02 (nbs/02_elbo.ipynb) with
+`vaelab.assignments.student_notebook` (solutions replaced by `raise NotImplementedError()`), then plays a student:
+the first exercise left as it is, the second answered with the classic bug (a mean over the latent dims where the
+KL sums them). Run All in JupyterLab must show, in the cell
 outputs a student reads, "not implemented yet" under the first check and the named mistake with its hint under the
 second. Screenshots go to tests/_output/<test name>/.
 """
 import time
 import nbformat, pytest
 from browser import run_all, wait_text, shot, log
-from test_assignments import block_cells, CODE_STUB
+from test_assignments import exercise_section, NBS, CODE_STUB
 from vaelab.assignments import student_notebook
 
 pytestmark = pytest.mark.browser
@@ -18,9 +19,9 @@ BUG = 'return 0.5 * (mu.pow(2) + logvar.exp() - logvar - 1).mean(-1)'
 
 
 def student_copy_with_bug(path):
-    "Chapter 02's exercise cells -> student copy -> a student's answer with the mean-over-latents bug; written to `path`."
-    src = nbformat.v4.new_notebook(cells=block_cells('02_elbo'),
-                                   metadata={'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}})
+    "Chapter 02's exercise section -> student copy -> a student's answer with the mean-over-latents bug; written to `path`."
+    src = exercise_section(nbformat.read(str(NBS / '02_elbo.ipynb'), as_version=4))
+    src.metadata = {'kernelspec': {'name': 'python3', 'display_name': 'python3', 'language': 'python'}}
     nb, n = student_notebook(src, '02 exercises')
     assert n == 3, n
     stub = f'{CODE_STUB[0]}\n    {CODE_STUB[1]}'

@@ -2,7 +2,7 @@
 import numpy as np, pytest, torch
 from vaelab.disentangle import (GroundTruthData, ToyGroundTruth, check_ground_truth, check_codes_factors, sample_codes,
                                 discretize, mutual_info_matrix, entropies, mig, modularity, sap, sap_matrix, dci_from_importance, dci,
-                                beta_vae_score, factor_vae_score, fixed_factor_groups, evaluate_codes, evaluate_model, SCORE_NAMES,
+                                beta_vae_score, factor_vae_score, fixed_factor_groups, evaluate_codes, score_disentanglement, SCORE_NAMES,
                                 MetricReport, explorer_figure, MetricExplorer, fit_gbt, gbt_predict, presort)
 
 SIZES = np.array([3, 6, 10, 8])
@@ -128,9 +128,9 @@ def test_explorer_callbacks():
     ex = MetricExplorer(reps)
     assert ex.state['run'] == 'a' and ex.latent.max == 2
     ex.run.value = 'b'
-    assert ex.state['run'] == 'b' and ex.latent.max == 4 and 'b' in ex.figure.axes[1].get_title()
+    assert ex.state['run'] == 'b' and ex.latent.max == 4 and 'b' in ex.picture.axes[1].get_title()
     ex.latent.value = 4; assert ex.state['latent'] == 4
-    ex.runs.value = ('b',); assert len(ex.figure.axes[0].patches) == len(SCORE_NAMES)
+    ex.runs.value = ('b',); assert len(ex.picture.axes[0].patches) == len(SCORE_NAMES)
     with pytest.raises(ValueError, match='latent: expected 0..2'): explorer_figure(reps, run='a', latent=3)
 
 
@@ -189,8 +189,8 @@ def test_dci_default_is_boosted_trees_as_sklearn():
     assert f['importance'].shape == a['importance'].shape and not np.allclose(f['importance'], a['importance'])
 
 
-def test_evaluate_model_times_the_encoding():
+def test_score_disentanglement_times_the_encoding():
     from vaelab.elbo import VAE, VAEConfig
     torch.manual_seed(0)
-    rep = evaluate_model(VAE(VAEConfig(latent_dim=3)), n=300, n_points=200, importance='forest')
+    rep = score_disentanglement(VAE(VAEConfig(latent_dim=3)), n=300, n_points=200, importance='forest')
     assert list(rep.seconds)[:2] == ['encode', 'beta_vae'] and all(s >= 0 for s in rep.seconds.values())

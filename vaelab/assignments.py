@@ -9,13 +9,14 @@ from dataclasses import dataclass
 from pathlib import Path
 import nbformat
 from .exercises import CHECK_MIME, EXERCISES, STATUS_TEXT
+from .train import markdown_table
 
 # %% auto #0
 __all__ = ['SOLUTION', 'HIDDEN_TESTS', 'CODE_STUB', 'TEXT_STUB', 'NBGRADER_KEYS', 'KERNEL_LAUNCHER', 'SKIP_FLAGS',
            'replace_regions', 'student_cell', 'student_notebook', 'exercise_chapters', 'chapter_notebooks',
            'make_assignments', 'Submission', 'find_submissions', 'write_kernel_spec', 'runnable', 'execute_submission',
-           'check_calls', 'check_records', 'notebook_results', 'result_text', 'grade_rows', 'write_csv',
-           'markdown_table', 'grade', 'assignments_main', 'grade_main']
+           'check_calls', 'check_records', 'notebook_results', 'result_text', 'grade_rows', 'write_csv', 'grade',
+           'assignments_main', 'grade_main']
 
 # %% ../nbs/14_assignments.ipynb #cdb3f24f
 SOLUTION = ('BEGIN SOLUTION', 'END SOLUTION')            # nbgrader's delimiters, matched anywhere in a line
@@ -312,11 +313,11 @@ def write_csv(columns, rows, path) -> Path:
         w = csv.DictWriter(f, columns); w.writeheader(); w.writerows(rows)
     return path
 
-def markdown_table(columns, rows) -> str:
-    "The grade table in markdown (pipes escaped, newlines flattened)."
-    cell = lambda v: str(v).replace('|', '\\|').replace('\n', ' ')
-    return ''.join('| ' + ' | '.join(cell(x) for x in r) + ' |\n'
-                   for r in [columns, ['---'] * len(columns), *[[row[c] for c in columns] for row in rows]])
+def _grades_markdown(columns, rows) -> str:
+    "The grade table for grades.md: `vaelab.train.markdown_table`, newlines flattened (a row stays one line)."
+    flat = lambda v: str(v).replace('\n', ' ')
+    return markdown_table({flat(r[columns[0]]): {c: flat(r[c]) for c in columns[1:]} for r in rows},
+                          columns[1:], index=columns[0]) + '\n'
 
 # %% ../nbs/14_assignments.ipynb #b635ce7b
 def _grade_one(sub: Submission, timeout, memory_gb, run_flagged, short_budgets) -> tuple:
@@ -346,7 +347,7 @@ def grade(submissions, # SUBMISSIONS folder (see `find_submissions`)
     for s in subs: results.setdefault(s.student, {})
     cols, rows = grade_rows(results, timeout, memory_gb)
     out = Path(out); write_csv(cols, rows, out / 'grades.csv')
-    (out / 'grades.md').write_text(markdown_table(cols, rows))
+    (out / 'grades.md').write_text(_grades_markdown(cols, rows))
     return rows
 
 # %% ../nbs/14_assignments.ipynb #9cbabb4b

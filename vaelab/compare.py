@@ -13,8 +13,8 @@ from .evaluate import comparison_tables, table_markdown, table_html, orig_recon_
 from .cli import Parser, load_model, heldout_images, budget
 
 # %% auto #0
-__all__ = ['UNITS', 'FLOOR', 'load_models', 'environment', 'report_markdown', 'report_html', 'write_report', 'fd_floor',
-           'run_comparison', 'main']
+__all__ = ['UNITS', 'FLOOR', 'load_models', 'environment', 'report_markdown', 'report_html', 'write_figures', 'write_report',
+           'fd_floor', 'run_comparison', 'compare_parser', 'main']
 
 # %% ../nbs/12_compare.ipynb #0ad75b6a
 def load_models(refs, # run folders and/or 'zoo:NAME' references
@@ -37,7 +37,9 @@ UNITS = ("BCE and MSE are means per pixel; KL and ELBO are nats per image (ELBO 
          "image with its reconstruction. Generation rows score prior samples against their own reconstructions; "
          "FD is the Fréchet distance of samples to held-out images in the dSprites factor classifier's features (chapter 9); "
          "its first row, the real-vs-real floor, scores as many other held-out images: the best FD at this sample size.")
+FLOOR = 'real data (FD floor)'   # the name of the floor row of the generation table
 
+# %% ../nbs/12_compare.ipynb #6c2d6d8e
 def environment(device) -> dict: # the device the scores were computed on
     "Software and hardware of a report: torch, Python, CPU count, date, GPU name."
     env = {'torch': torch.__version__, 'device': str(device), 'python': platform.python_version(),
@@ -67,7 +69,20 @@ def report_html(res: dict) -> str: # the results of `run_comparison`
             f"<body><h1>VAE family comparison</h1>" + table_html(t['reconstruction'], 'Reconstruction of held-out images')
             + '<br>' + table_html(t['generation'], 'Generation') + f"<p>{html.escape(UNITS)}</p><h2>Figures</h2>{figs}</body></html>")
 
-# %% ../nbs/12_compare.ipynb #4528b3f3
+# %% ../nbs/12_compare.ipynb #5e6ad5b7
+def write_figures(out_dir, # the report folder
+                  models: dict, # {name: model}
+                  x, # held-out images
+                  grid_n: int = 8, # images per figure row
+                  seed: int = 0): # seed of the prior samples
+    "figures/<name>.png: the Original / Reconstruction / Generated figure of every model."
+    import matplotlib.pyplot as plt
+    (Path(out_dir) / 'figures').mkdir(parents=True, exist_ok=True)
+    for name, m in models.items():
+        fig = orig_recon_gen_figure(m, x, n=grid_n, seed=seed, title=name)
+        fig.savefig(Path(out_dir) / 'figures' / f'{name}.png', dpi=90); plt.close(fig)
+
+# %% ../nbs/12_compare.ipynb #2e96ac2c
 def write_report(out_dir, # the report folder (created)
                  res: dict, # the results of `run_comparison`
                  models: dict, # {name: model}
@@ -75,19 +90,14 @@ def write_report(out_dir, # the report folder (created)
                  grid_n: int = 8, # images per figure row
                  seed: int = 0): # seed of the prior samples in the figures
     "Write report.md, report.html, results.json and figures/ into out_dir -> the path of report.md."
-    import matplotlib.pyplot as plt
-    out = Path(out_dir); (out / 'figures').mkdir(parents=True, exist_ok=True)
-    for name, m in models.items():
-        fig = orig_recon_gen_figure(m, x, n=grid_n, seed=seed, title=name)
-        fig.savefig(out / 'figures' / f'{name}.png', dpi=90); plt.close(fig)
+    out = Path(out_dir)
+    write_figures(out, models, x, grid_n, seed)
     (out / 'results.json').write_text(json.dumps(res, indent=2, ensure_ascii=False))
     (out / 'report.md').write_text(report_markdown(res))
     (out / 'report.html').write_text(report_html(res))
     return out / 'report.md'
 
 # %% ../nbs/12_compare.ipynb #ee35ff0b
-FLOOR = 'real data (FD floor)'   # the name of the floor row
-
 def fd_floor(x, # the held-out images (N, 1, 64, 64) the models are scored on
              spec: str, # their data spec
              seed: int = 0) -> dict: # seed of the held-out images
@@ -122,8 +132,8 @@ def run_comparison(refs, # run folders and/or 'zoo:NAME'
     return res
 
 # %% ../nbs/12_compare.ipynb #f0fae4a9
-def main(argv=None) -> dict: # arguments after `vaelab compare`
-    "Entry point of `vaelab compare`: load, score on the same images, write the report folder."
+def compare_parser() -> Parser:
+    "The argument parser of `vaelab compare`."
     p = Parser(prog='vaelab compare', description='Score trained models (run folders or zoo:NAME) on the same held-out '
                'images; write report.md, report.html, results.json and figures.')
     p.add_argument('refs', nargs='+', metavar='RUN', help='run folders, or zoo:NAME for pretrained models')
@@ -136,7 +146,12 @@ def main(argv=None) -> dict: # arguments after `vaelab compare`
     p.add_argument('--no-lpips', action='store_true', help='leave out the LPIPS column')
     p.add_argument('--fid', action='store_true', help='add FID to the generation table (needs pytorch-fid and its weights)')
     p.add_argument('--trust-code', action='store_true', help="allow model classes outside vaelab's registry (imports their code)")
-    a = p.parse_args(argv)
+    return p
+
+# %% ../nbs/12_compare.ipynb #b04a64c8
+def main(argv=None) -> dict: # arguments after `vaelab compare`
+    "Entry point of `vaelab compare`: load, score on the same images, write the report folder."
+    a = compare_parser().parse_args(argv)
     res = run_comparison(a.refs, a.out, a.data, a.n_eval, a.n_samples, a.seed, a.device, not a.no_lpips, a.fid, a.grid_n, a.trust_code)
     print(f"report written to {res['report']}")
     return res

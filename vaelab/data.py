@@ -74,11 +74,13 @@ def _check_classes(self:DSprites, classes):
         raise ValueError(f"classes: factor {self.factor_names[k]!r} must be in 0..{self.factor_sizes[k]-1}, got {c[bad.any(1)][0, k]}")
     return c.astype(np.int64)
 
+# %% ../nbs/00_data.ipynb #ac9651f4
 @patch
 def classes_to_index(self:DSprites, classes): # factor classes (n, 6)
     "Flat image indices (n,) of factor classes (n,6): `np.ravel_multi_index` order, posY fastest."
     return np.ravel_multi_index(self._check_classes(classes).T, self.factor_sizes).astype(np.int64)
 
+# %% ../nbs/00_data.ipynb #c2196748
 @patch
 def index_to_classes(self:DSprites, idx): # flat indices (n,) into the grid
     "Factor classes np.int64 (n,6) of flat image indices (n,)."
@@ -87,12 +89,14 @@ def index_to_classes(self:DSprites, idx): # flat indices (n,) into the grid
         raise ValueError(f"idx: expected integers in 0..{len(self)-1}, got dtype {idx.dtype} range [{idx.min()}, {idx.max()}]")
     return np.stack(np.unravel_index(idx, self.factor_sizes), -1).astype(np.int64)
 
+# %% ../nbs/00_data.ipynb #a4ae4cb0
 @patch
 def classes_to_values(self:DSprites, classes): # factor classes (n, 6)
     "Factor values float64 (n,6) of factor classes (n,6)."
     c = self._check_classes(classes)
     return np.stack([v[c[:, k]] for k, v in enumerate(self.factor_values)], -1)
 
+# %% ../nbs/00_data.ipynb #1e4aed13
 @patch
 def sample_factors(self:DSprites, n:int, # number of draws
                    rng=None): # a numpy Generator or a seed
@@ -194,6 +198,7 @@ def _values_t(self:DSprites, classes):
         self._tables = {**getattr(self, '_tables', {}), dev: [torch.tensor(v, dtype=torch.float64, device=dev) for v in self.factor_values]}
     return [t[classes[:, k]] for k, t in enumerate(self._tables[dev])]
 
+# %% ../nbs/00_data.ipynb #a3124cc8
 @patch
 def _classes_t(self:DSprites, idx):
     "Torch version of `index_to_classes`: LongTensor (n,) -> (n,6) on the same device (no host sync)."
@@ -201,6 +206,7 @@ def _classes_t(self:DSprites, idx):
     for n in reversed(self.factor_sizes): out.append(idx % n); idx = idx // n
     return torch.stack(out[::-1], -1)
 
+# %% ../nbs/00_data.ipynb #b49e6597
 @patch
 def render(self:DSprites, classes, # factor classes (n,6): np.ndarray or LongTensor
            device=None): # where to render; default: the tensor's device, else CPU
@@ -213,12 +219,14 @@ def render(self:DSprites, classes, # factor classes (n,6): np.ndarray or LongTen
     _, shape, scale, orient, px, py = self._values_t(c)
     return render_sprites(shape, scale, orient, px, py)
 
+# %% ../nbs/00_data.ipynb #e8729591
 @patch
 def images(self:DSprites, idx, # flat indices (n,) into the grid
            device=None): # where to render (default CPU)
     "Images float (n,1,64,64) of flat indices `idx` (n,)."
     return self.render(self.index_to_classes(idx), device)
 
+# %% ../nbs/00_data.ipynb #3bd27612
 @patch
 def sample_observations_from_factors(self:DSprites, classes, # factor classes (n, 6)
                                      rng=None, # unused: the images are a function of the classes (disentanglement_lib's signature)
@@ -386,6 +394,7 @@ def _load(self:ImageBatches, src, scale):
     if scale is not None: raise ValueError(f"scale: only for uint8 sources, got scale={scale} with dtype {src.dtype}")
     return check_images(src, name='source').to(self.device), None
 
+# %% ../nbs/00_data.ipynb #4c778478
 @patch
 def batches(self:ImageBatches, step:int): # batch number
     "Batch number `step`: float (B,C,H,W) on `self.device`, a function of (seed, step) only."
@@ -397,6 +406,7 @@ def batches(self:ImageBatches, step:int): # batch number
     if isinstance(self.source, DSprites): return self.source.render(self.source._classes_t(idx))
     return self._fetch(idx.tolist())
 
+# %% ../nbs/00_data.ipynb #38e6d699
 @patch
 def _fetch(self:ImageBatches, idx):
     "Generic path: the images of `idx` through the Dataset's `__getitems__` (if any) or `ds[i]`, checked, on the device."
@@ -405,12 +415,14 @@ def _fetch(self:ImageBatches, idx):
     x = torch.stack([torch.as_tensor(_item_image(it)) for it in items])
     return check_images(x, name='source[i] images').to(self.device)
 
+# %% ../nbs/00_data.ipynb #56d77967
 @patch
 def __iter__(self:ImageBatches):
     "Endless stream batches(0), batches(1), ..."
     step = 0
     while True: yield self.batches(step); step += 1
 
+# %% ../nbs/00_data.ipynb #f42a1f73
 @patch
 def to(self:ImageBatches, device): # the new device
     "The same batch stream (same seed) with batches on `device`."

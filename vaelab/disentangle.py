@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence, runtime_checkable
 import numpy as np
 import torch
+from .nets import model_device
 
 # %% auto #0
 __all__ = ['GBT_TIE', 'GBT_EPS', 'SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData', 'check_ground_truth', 'ToyGroundTruth',
@@ -17,8 +18,8 @@ __all__ = ['GBT_TIE', 'GBT_EPS', 'SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData
            'dci_from_importance', 'Presorted', 'presort', 'node_stats', 'position_terms', 'best_splits', 'mask_ties',
            'split_thresholds', 'impurity_decrease', 'partition', 'grow_trees', 'GBTModel', 'init_raw', 'leaf_values',
            'boost_stage', 'fit_gbt', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score',
-           'factor_vae_score', 'MetricReport', 'evaluate_codes', 'evaluate_model', 'latent_traversal',
-           'explorer_figure', 'MetricExplorer']
+           'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement', 'latent_traversal',
+           'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
 
 # %% ../nbs/06_disentanglement.ipynb #d29977d2
 @runtime_checkable
@@ -65,7 +66,7 @@ class ToyGroundTruth:
 def representation_fn(model, # a model with `embed(x)` (vaelab.elbo.VAE and subclasses) or `encode(x)` -> (mu, ...)
                       batch_size:int=256): # images per forward pass
     "A function observations (B,C,H,W) -> codes np.float64 (B, D): the model's deterministic code, no gradients."
-    dev = next(model.parameters()).device
+    dev = model_device(model)
     enc = model.embed if hasattr(model, 'embed') else (lambda x: model.encode(x)[0])
     @torch.no_grad()
     def fn(x):
@@ -634,11 +635,11 @@ def evaluate_codes(codes, # representation (N, D)
     return MetricReport(scores, o['mig']['mi'], o['dci']['importance'], names, sec)
 
 # %% ../nbs/06_disentanglement.ipynb #f0e6178f
-def evaluate_model(model, # a model with `embed` or `encode` (e.g. vaelab.elbo.VAE)
-                   data=None, # a `GroundTruthData`; default vaelab.data.DSprites()
-                   n:int=15000, # pool size
-                   seed:int=0, # seeds the pool and the metrics
-                   **kw): # passed on to `evaluate_codes` (n_points, importance, device)
+def score_disentanglement(model, # a model with `embed` or `encode` (e.g. vaelab.elbo.VAE)
+                          data=None, # a `GroundTruthData`; default vaelab.data.DSprites()
+                          n:int=15000, # pool size
+                          seed:int=0, # seeds the pool and the metrics
+                          **kw): # passed on to `evaluate_codes` (n_points, importance, device)
     "Sample a pool from `data`, encode it with the model's mean code, run all six metrics -> `MetricReport` (seconds incl. 'encode')."
     if data is None:
         from vaelab.data import DSprites
@@ -664,6 +665,45 @@ def latent_traversal(model, latent:int, n:int=7, span:float=2.5, image=None):
     return traverse(model, z, latent, torch.linspace(-span, span, n))
 
 # %% ../nbs/06_disentanglement.ipynb #005480bf
+def score_bars(ax, # matplotlib Axes to draw into
+               reports:dict, # run name -> MetricReport
+               runs:list): # runs drawn, one bar per metric each
+    "Horizontal bars on [0, 1]: one group per metric of `SCORE_NAMES`, one bar per run, with a legend."
+    w = 0.8 / len(runs); y = np.arange(len(SCORE_NAMES))
+    for i, r in enumerate(runs):
+        ax.barh(y + i * w, [reports[r].scores[s] for s in SCORE_NAMES], w, label=r)
+    ax.set_yticks(y + w * (len(runs) - 1) / 2, [SCORE_LABELS[s] for s in SCORE_NAMES]); ax.invert_yaxis()
+    ax.set_xlim(0, 1); ax.set_title('scores'); ax.legend(fontsize=8, loc='lower right')
+    return ax
+
+# %% ../nbs/06_disentanglement.ipynb #f53d2830
+def matrix_heatmap(fig, # the figure that holds `ax` (for the colour bar)
+                   ax, # matplotlib Axes to draw into
+                   mat, # matrix (D, K): rows latents, columns factors
+                   factor_names, # the K column labels
+                   title:str, # title of the Axes
+                   latent:int): # row framed in red
+    "Heatmap of a latents × factors matrix, the row of `latent` framed in red, with a colour bar."
+    import matplotlib.pyplot as plt
+    im = ax.imshow(mat, aspect='auto', cmap='viridis')
+    ax.set_xticks(range(len(factor_names)), factor_names, rotation=45, ha='right')
+    ax.set_yticks(range(mat.shape[0]), [f'z{d}' for d in range(mat.shape[0])]); ax.set_title(title, fontsize=10)
+    ax.add_patch(plt.Rectangle((-0.5, latent - 0.5), mat.shape[1], 1, fill=False, ec='red', lw=2))
+    fig.colorbar(im, ax=ax, fraction=0.046)
+    return ax
+
+# %% ../nbs/06_disentanglement.ipynb #019de22c
+def traversal_strip(ax, # matplotlib Axes to draw into
+                    model, # a model with a Gaussian latent
+                    latent:int, # latent traversed
+                    run:str): # run name, for the title
+    "The images of `latent_traversal(model, latent)` side by side in one grey strip, without axes."
+    imgs = latent_traversal(model, latent)
+    ax.imshow(torch.cat(list(imgs[:, 0]), 1).numpy(), cmap='gray', vmin=0, vmax=1)
+    ax.set_axis_off(); ax.set_title(f'{run}: traversal of z{latent} from -2.5 to 2.5')
+    return ax
+
+# %% ../nbs/06_disentanglement.ipynb #471864dd
 def explorer_figure(reports:dict, # run name -> MetricReport
                     runs=None, # runs drawn as bars (default: all)
                     run=None, # run whose matrices are drawn (default: the first)
@@ -680,67 +720,47 @@ def explorer_figure(reports:dict, # run name -> MetricReport
     model = (models or {}).get(run)
     fig = plt.figure(figsize=(13, 7.5 if model is not None else 6))
     gs = fig.add_gridspec(2 if model is not None else 1, 3, height_ratios=[3, 1] if model is not None else [1])
-    ax = fig.add_subplot(gs[0, 0]); w = 0.8 / len(runs); y = np.arange(len(SCORE_NAMES))
-    for i, r in enumerate(runs):
-        ax.barh(y + i * w, [reports[r].scores[s] for s in SCORE_NAMES], w, label=r)
-    ax.set_yticks(y + w * (len(runs) - 1) / 2, [SCORE_LABELS[s] for s in SCORE_NAMES]); ax.invert_yaxis()
-    ax.set_xlim(0, 1); ax.set_title('scores'); ax.legend(fontsize=8, loc='lower right')
+    score_bars(fig.add_subplot(gs[0, 0]), reports, runs)
     for j, (mat, title) in enumerate([(rep.mi, f'MI [nats] (MIG), {run}'), (rep.importance, f'importance (DCI), {run}')]):
-        a = fig.add_subplot(gs[0, j + 1]); im = a.imshow(mat, aspect='auto', cmap='viridis')
-        a.set_xticks(range(len(rep.factor_names)), rep.factor_names, rotation=45, ha='right')
-        a.set_yticks(range(D), [f'z{d}' for d in range(D)]); a.set_title(title, fontsize=10)
-        a.add_patch(plt.Rectangle((-0.5, latent - 0.5), mat.shape[1], 1, fill=False, ec='red', lw=2))
-        fig.colorbar(im, ax=a, fraction=0.046)
-    if model is not None:
-        imgs = latent_traversal(model, latent)
-        a = fig.add_subplot(gs[1, :])
-        a.imshow(torch.cat(list(imgs[:, 0]), 1).numpy(), cmap='gray', vmin=0, vmax=1)
-        a.set_axis_off(); a.set_title(f'{run}: traversal of z{latent} from -2.5 to 2.5')
+        matrix_heatmap(fig, fig.add_subplot(gs[0, j + 1]), mat, rep.factor_names, title, latent)
+    if model is not None: traversal_strip(fig.add_subplot(gs[1, :]), model, latent, run)
     fig.tight_layout()
     return fig
 
-# %% ../nbs/06_disentanglement.ipynb #f53d2830
-class MetricExplorer:
-    "Widget: pick runs (bars), a run (heatmaps) and a latent (highlight + traversal); `.state` and `.figure` hold the last render."
+# %% ../nbs/06_disentanglement.ipynb #c95291d7
+from fastcore.basics import patch
+from .widgets import Explorer
+
+class MetricExplorer(Explorer):
+    "Chapter 5's `Explorer` over metric reports: runs (bars), a run (heatmaps), a latent (highlight + traversal); `.state`: the last render."
+    css_class = 'vaelab-metrics'
     def __init__(self, reports:dict, # run name -> MetricReport
                  models:dict=None): # run name -> model (optional; enables the traversal)
-        import ipywidgets as W
         if not reports: raise ValueError("reports: expected at least one run name -> MetricReport")
-        self.reports, self.models = dict(reports), dict(models or {})
+        super().__init__()
+        W, self.reports, self.models, self.state = self.W, dict(reports), dict(models or {}), None
         names = list(self.reports)
         self.runs = W.SelectMultiple(options=names, value=tuple(names), description='bars', rows=min(len(names), 6))
         self.run = W.Dropdown(options=names, value=names[0], description='heatmaps')
         self.latent = W.IntSlider(0, 0, self.reports[names[0]].mi.shape[0] - 1, description='latent')
-        self.caption, self.out = W.HTML(), W.Output()
-        self._busy = False
-        for w in (self.runs, self.run, self.latent): w.observe(lambda ch: None if self._busy else self.render(), names='value')
-        self.box = W.VBox([W.HBox([self.runs, W.VBox([self.run, self.latent])]), self.caption, self.out])
-        self.figure, self.state = None, None
-        self.render()
-    def _repr_mimebundle_(self, **kw): return self.box._repr_mimebundle_(**kw)
+        self.watch(self.runs, self.run, self.latent)
+        self.assemble(W.HBox([self.runs, W.VBox([self.run, self.latent])]))
 
-# %% ../nbs/06_disentanglement.ipynb #165a5799
-from fastcore.basics import patch
-
+# %% ../nbs/06_disentanglement.ipynb #262973b6
 @patch
-def render(self:MetricExplorer):
-    "Redraw from the widget values; returns the state dict (runs, run, latent, caption)."
-    import matplotlib.pyplot as plt
-    from IPython.display import display
-    D = self.reports[self.run.value].mi.shape[0]
+def figure(self:MetricExplorer):
+    "Static twin: `explorer_figure` of the selected runs, run and latent."
+    return explorer_figure(self.reports, list(self.runs.value) or [self.run.value], self.run.value, self.latent.value, self.models)
+
+# %% ../nbs/06_disentanglement.ipynb #2e222bd4
+@patch
+def draw(self:MetricExplorer):
+    "(figure, caption) of the current controls; first fits the latent slider to the selected run's latents."
+    rep = self.reports[self.run.value]; D = rep.mi.shape[0]
     if self.latent.max != D - 1:      # another run may have another number of latents; may clamp the value
-        self._busy = True
-        try: self.latent.max = D - 1
-        finally: self._busy = False
-    runs = list(self.runs.value) or [self.run.value]
-    rep = self.reports[self.run.value]; j = self.latent.value
-    k = int(rep.mi[j].argmax())
+        with self.muted(): self.latent.max = D - 1
+    j = self.latent.value; k = int(rep.mi[j].argmax())
     cap = (f"{self.run.value}: z{j} shares most information with {rep.factor_names[k]} ({rep.mi[j, k]:.2f} nats); "
            f"MIG {rep.scores['mig']:.3f}, DCI D {rep.scores['dci_d']:.3f}")
-    fig = explorer_figure(self.reports, runs, self.run.value, j, self.models)
-    with self.out:
-        self.out.clear_output(wait=True); display(fig)
-    plt.close(fig)
-    self.caption.value, self.figure = cap, fig
-    self.state = dict(runs=runs, run=self.run.value, latent=j, caption=cap)
-    return self.state
+    self.state = dict(runs=list(self.runs.value) or [self.run.value], run=self.run.value, latent=j, caption=cap)
+    return self.figure(), cap

@@ -10,7 +10,7 @@ import torch
 from torch import nn
 import torch.nn.functional as F
 from fastcore.basics import patch
-from .nets import Config, NetConfig, make_encoder, make_decoder
+from .nets import Config, NetConfig, make_encoder, make_decoder, model_device
 from .data import check_images
 
 # %% auto #0
@@ -136,7 +136,7 @@ def reconstruct(self: VAE, x: torch.Tensor): # images (B,C,H,W) in [0,1]
 def sample(self: VAE, n: int, # number of images
            generator: torch.Generator | None = None): # random generator on the model's device
     "Decode n codes drawn from the prior N(0, I) -> images (n,C,H,W)."
-    dev = next(self.parameters()).device
+    dev = model_device(self)
     return self.decode(torch.randn(n, self.config.latent_dim, device=dev, generator=generator))
 
 # %% ../nbs/02_elbo.ipynb #5949a38e
@@ -206,7 +206,7 @@ def sample(self: AE, n: int, # number of images
            generator: torch.Generator | None = None, # random generator on the model's device
            codes: torch.Tensor | None = None): # codes (N, M) of training images: sample the region they occupy
     "Decode n random codes: N(centre, R²/M) of `codes` if given, else N(0, I) (an AE has no prior of its own)."
-    dev = next(self.parameters()).device
+    dev = model_device(self)
     eps = torch.randn(n, self.config.latent_dim, device=dev, generator=generator)
     if codes is None: return self.decode(eps)
     centre, R = codes.mean(0), code_radius(codes)

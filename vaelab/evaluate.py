@@ -178,7 +178,7 @@ def lpips_distance(x: Tensor, y: Tensor, # image batches (B, 1 or 3, H, W) in [0
     if x.shape[1] not in (1, 3): raise ValueError(f"LPIPS needs 1 or 3 channels, got shape {tuple(x.shape)}")
     model = load_lpips(device=x.device) if model is None else model
     dev, out = model_device(model), []
-    with torch.no_grad():
+    with evaluating(model):
         for i in range(0, len(x), batch_size):
             a, b = x[i:i + batch_size].to(dev).float(), y[i:i + batch_size].to(dev).float()
             if a.shape[1] == 1: a, b = a.expand(-1, 3, -1, -1), b.expand(-1, 3, -1, -1)
@@ -331,7 +331,7 @@ def inception_features(x: Tensor, # images (N, 1 or 3, H, W) in [0, 1]
     if x.shape[1] not in (1, 3): raise ValueError(f"FID needs 1 or 3 channels, got shape {tuple(x.shape)}")
     model = load_inception(x.device) if model is None else model
     dev, out = model_device(model), []
-    with torch.no_grad():
+    with evaluating(model):
         for i in range(0, len(x), batch_size):
             b = x[i:i + batch_size].to(dev).float()
             f = model(b.expand(-1, 3, -1, -1) if b.shape[1] == 1 else b)

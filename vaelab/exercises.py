@@ -932,7 +932,7 @@ _TERMS = ('prior', 'llike', 'd_loss', 'g_loss')
 def _routing(fn, gamma, beta):
     "{network: {term: coefficient}} of fn's losses, read off by autograd (the losses are linear in the terms)."
     xs = [torch.tensor(v, requires_grad=True) for v in (3.0, 5.0, 0.7, 1.9)]
-    out = call(fn, *xs, gamma, beta, call=f'vaegan_network_losses(prior, llike, d_loss, g_loss, gamma={gamma}, beta={beta})')
+    out = call(fn, *xs, gamma, beta, call=f'vaegan_network_losses(kl, feature_nll, d_loss, g_loss, content_weight={gamma}, beta={beta})')
     if not isinstance(out, dict) or set(out) != {'encoder', 'decoder', 'discriminator'}:
         raise Wrong("return a dict with the keys 'encoder', 'decoder' and 'discriminator'.")
     co = {}
@@ -966,7 +966,7 @@ def _probe_vaegan_network_losses(fn):
                 m, d = _routing_mistake(net, term, got[net][term], want[net][term], gamma, beta)
                 raise Wrong(d, m)
 
-def check_vaegan_network_losses(fn, # your vaegan_network_losses(prior, llike, d_loss, g_loss, gamma, beta) -> dict
+def check_vaegan_network_losses(fn, # your vaegan_network_losses(kl, feature_nll, d_loss, g_loss, content_weight, beta) -> dict
                                 show: bool = True, # display the result in the notebook
                                 strict: bool = True, # raise ExerciseFailed if the function is wrong
                                ) -> CheckResult:

@@ -16,7 +16,7 @@ from fastcore.docments import docments
 # %% auto #0
 __all__ = ['Config', 'field_docs', 'NetConfig', 'Reshape', 'burgess_encoder', 'burgess_decoder', 'larsen_encoder',
            'larsen_decoder', 'Discriminator', 'init_weights', 'make_encoder', 'make_decoder', 'make_discriminator',
-           'count_params']
+           'count_params', 'model_device']
 
 # %% ../nbs/01_nets.ipynb #0b75c8db
 @dataclass
@@ -161,3 +161,10 @@ def make_discriminator(cfg: NetConfig) -> Discriminator: # backbone, image chann
 def count_params(m: nn.Module) -> int: # any module
     "Number of trainable parameters."
     return sum(p.numel() for p in m.parameters() if p.requires_grad)
+
+# %% ../nbs/01_nets.ipynb #413b140c
+def model_device(model: nn.Module) -> torch.device: # any module with parameters or buffers
+    "The device of a model's first parameter (or buffer; CPU if it has neither)."
+    t = next(model.parameters(), None)
+    if t is None: t = next(model.buffers(), None)
+    return t.device if t is not None else torch.device('cpu')

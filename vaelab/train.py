@@ -13,16 +13,15 @@ import torch
 from torch import nn
 from tqdm.auto import tqdm
 from fastcore.basics import patch
-from .nets import Config
+from .nets import Config, model_device
 from .data import ImageBatches
 
 # %% auto #0
-__all__ = ['MODELS', 'TrainConfig', 'dist_env', 'pick_device', 'seed_everything', 'hardware', 'runs_dir', 'model_device',
-           'evaluating', 'import_path', 'register_model', 'model_class', 'model_name', 'NonFiniteLossError',
-           'check_finite', 'image_grid', 'plot_history', 'plot_images', 'markdown_table', 'shard_seed',
-           'init_distributed', 'allreduce_mean_', 'weights_digest', 'Trainer', 'CheckpointError',
-           'load_checkpoint_file', 'tensorboard_writer', 'TrainingInterrupted', 'stop_flag', 'run_model_class',
-           'load_run', 'fit_or_load']
+__all__ = ['MODELS', 'TrainConfig', 'dist_env', 'pick_device', 'seed_everything', 'hardware', 'runs_dir', 'evaluating',
+           'import_path', 'register_model', 'model_class', 'model_name', 'NonFiniteLossError', 'check_finite',
+           'image_grid', 'plot_history', 'plot_images', 'markdown_table', 'shard_seed', 'init_distributed',
+           'allreduce_mean_', 'weights_digest', 'Trainer', 'CheckpointError', 'load_checkpoint_file',
+           'tensorboard_writer', 'TrainingInterrupted', 'stop_flag', 'run_model_class', 'load_run', 'fit_or_load']
 
 # %% ../nbs/03_train.ipynb #50ec2219
 @dataclass
@@ -94,13 +93,6 @@ def hardware(device=None) -> str: # the training device (default: CUDA if presen
 def runs_dir() -> Path:
     "Where run folders go: $VAELAB_RUNS, default ./runs (chapters share it, so later ones reuse earlier runs)."
     return Path(os.environ.get('VAELAB_RUNS', 'runs'))
-
-# %% ../nbs/03_train.ipynb #f55bbb90
-def model_device(model: nn.Module) -> torch.device: # any module with parameters or buffers
-    "The device of a model's first parameter (or buffer; CPU if it has neither)."
-    t = next(model.parameters(), None)
-    if t is None: t = next(model.buffers(), None)
-    return t.device if t is not None else torch.device('cpu')
 
 # %% ../nbs/03_train.ipynb #c996d825
 @contextmanager

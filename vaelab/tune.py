@@ -301,7 +301,7 @@ def best(self:BayesOpt):
 def plot_search(bo:BayesOpt, # a search with at least one successful point
                 n:int=600, # plotting grid size
                 axes=None, # two matplotlib axes (GP, EI); None makes a new figure
-                title:str|None=None):
+                title:str|None=None): # title of the upper axes
     "Plot the GP mean ± 2σ with the observations, and EI with the next suggestion; returns the axes."
     import matplotlib.pyplot as plt
     if axes is None: _, axes = plt.subplots(2, 1, figsize=(6, 5), sharex=True, gridspec_kw=dict(height_ratios=(3, 1.3)))

@@ -2,6 +2,7 @@
 
     python zoo/build.py status               # where every zoo model stands
     python zoo/build.py train NAME [NAME..]  # train (or --resume) the runs under zoo/runs/ with the commands below
+    python zoo/build.py train NAME:N         # ... but stop at step N for now (a provisional export; resume later)
     python zoo/build.py export NAME [NAME..] # write vaelab/pretrained/NAME/ with its card (scores computed here)
 
 Every model is trained by the exact `vaelab train` command in PLAN (the model card records it); the factor
@@ -26,6 +27,9 @@ PLAN = {   # name: (command, one-line description for the card)
                  'autoencoder trained with code noise N(0, 0.05 R²) (chapter 2, the homework variant)'),
     'beta_vae': (f'vaelab train --model beta_vae --beta 16 --steps 30000 {COMMON} --out {RUNS}/beta_vae',
                  'β-VAE on dSprites: position, scale and shape/orientation in separate latents (chapters 4-6)'),
+    'beta_vae_capacity': (f'vaelab train --model beta_vae --schedule capacity --capacity-weight 1000 --c-max 25 '
+                          f'--c-steps 20000 --steps 30000 {COMMON} --out {RUNS}/beta_vae_capacity',
+                          "β-VAE with Burgess et al.'s capacity objective (C: 0 → 25 nats over 20,000 steps): chapter 4"),
     'beta_vae_b4': (f'vaelab train --model beta_vae --beta 4 --steps 8000 {COMMON} --out {RUNS}/sweep-beta4',
                     'β sweep of chapter 4: β = 4, 8,000 steps'),
     'beta_vae_b8': (f'vaelab train --model beta_vae --beta 8 --steps 8000 {COMMON} --out {RUNS}/sweep-beta8',
@@ -67,9 +71,11 @@ def train_classifier(steps=6000):
     (d / 'accuracy.json').write_text(json.dumps(dict(zip(('shape', 'scale', 'orientation', 'posX', 'posY'), acc)), indent=2))
 
 
-def train(name):
+def train(name, until=None):
+    "Run (or resume) NAME's command; `until` stops it earlier at that many steps (a later `train` continues)."
     if name == 'factor_classifier': return train_classifier()
     cmd = shlex.split(PLAN[name][0])
+    if until: cmd[cmd.index('--steps') + 1] = str(until)
     if (run_dir(name) / 'checkpoints' / 'last.pt').exists(): cmd.append('--resume')
     subprocess.run(cmd, check=True, cwd=ROOT)
 
@@ -128,7 +134,9 @@ def status():
 if __name__ == '__main__':
     what, names = (sys.argv[1], sys.argv[2:]) if len(sys.argv) > 1 else ('status', [])
     for n in names:
-        if n not in PLAN: sys.exit(f"unknown zoo model {n!r}; expected one of {list(PLAN)}")
+        if n.split(':')[0] not in PLAN: sys.exit(f"unknown zoo model {n!r}; expected one of {list(PLAN)}")
     if what == 'status': status()
+    elif what == 'train':
+        for n in names: train(n.split(':')[0], *[int(u) for u in n.split(':')[1:]])
     else:
-        for n in names: {'train': train, 'export': export}[what](n)
+        for n in names: export(n)
