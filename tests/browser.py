@@ -233,6 +233,14 @@ def wait_idle(lab: JupyterLab, nb_name: str, timeout=60.0):
 
 
 # ----------------------------------------------------------------------------------- widgets
+def widget_box(page, lab: JupyterLab, nb_name: str, until_text: str, selector: str, timeout=120.0):
+    "Run All until `until_text`, then wait for the first element matching `selector` (a widget's CSS class); return it."
+    run_all(page, lab, nb_name, until_text=until_text, timeout=timeout)
+    box = page.locator(selector).first
+    box.wait_for(timeout=30_000)
+    return box
+
+
 def sliders(scope):
     "All ipywidgets sliders (int and float) under `scope` (a page or locator)."
     return scope.locator('.widget-slider')

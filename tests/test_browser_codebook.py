@@ -7,7 +7,7 @@ new code and the usage/swap pictures (<img> src) change. Screenshots go to tests
 """
 import time
 import pytest
-from browser import run_all, sliders, slider_value, slider_label, press, img_src, wait_img_change, wait_text, shot, log
+from browser import widget_box, sliders, slider_value, slider_label, press, img_src, wait_img_change, wait_text, shot, log
 
 pytestmark = pytest.mark.browser
 NB = 'nbs/07_vq_vae.ipynb'
@@ -17,10 +17,7 @@ READY = 'codebook explorer: all checks passed'
 def test_codebook_explorer_sliders(open_notebook, lab, out_dir):
     t0 = time.perf_counter()
     page, name = open_notebook(NB)
-    run_all(page, lab, name, until_text=READY, timeout=900)
-
-    box = page.locator('.vaelab-codebook').first
-    box.wait_for(timeout=30_000)
+    box = widget_box(page, lab, name, READY, '.vaelab-codebook', timeout=900)
     sl = sliders(box)
     assert sl.count() == 5, f'expected 5 sliders (code, image, row, col, new code), found {sl.count()}'
     labels = [slider_label(sl.nth(i)) for i in range(5)]

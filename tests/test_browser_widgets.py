@@ -11,7 +11,7 @@ missing; fails in CI.
 """
 import re, time
 import pytest
-from browser import run_all, sliders, slider_value, slider_label, press, img_src, wait_img_change, wait_text, shot, log
+from browser import widget_box, sliders, slider_value, slider_label, press, img_src, wait_img_change, wait_text, shot, log
 
 pytestmark = pytest.mark.browser
 NB = 'nbs/05_latent_widgets.ipynb'
@@ -39,10 +39,7 @@ def _move_and_see(page, box, slider, key, caption, old_src):
 def test_latent_widgets_in_browser(open_notebook, lab, out_dir):
     t0 = time.perf_counter()
     page, name = open_notebook(NB)
-    run_all(page, lab, name, until_text=READY, timeout=420)
-
-    box = page.locator('.vaelab-traversal').first
-    box.wait_for(timeout=30_000)
+    box = widget_box(page, lab, name, READY, '.vaelab-traversal', timeout=420)
     labels = _latent_labels(box)
     assert len(labels) == 10 and sorted(d for d, _ in labels) == list(range(10)), labels
     kls = [k for _, k in labels]

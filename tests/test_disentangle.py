@@ -168,7 +168,11 @@ def test_gbt_equals_sklearn(dim, k):
     # at random by sklearn (and by us), and sklearn's own importances move by ~0.01 between random states
     assert np.abs(m.importance - sk.feature_importances_).max() < (0.003 if k < 2 else 0.02)
     assert abs((gbt_predict(m, z[2000:]) == c[2000:, k]).mean() - (sk.predict(z[2000:]) == c[2000:, k]).mean()) < (0.003 if k < 2 else 0.01)
-    assert (gbt_predict(m, z[2000:]) == sk.predict(z[2000:])).mean() > 0.98
+    agree = (gbt_predict(m, z[2000:]) == sk.predict(z[2000:])).mean()
+    if k < 2: assert agree > 0.98
+    else:   # with ties, sklearn under another random_state agrees with itself on only ~0.9 of the predictions
+        sk1 = GradientBoostingClassifier(n_estimators=stages, random_state=1).fit(z[:2000], c[:2000, k])
+        assert agree > (sk1.predict(z[2000:]) == sk.predict(z[2000:])).mean() - 0.05, agree
 
 
 def test_gbt_by_hand():

@@ -43,9 +43,9 @@ PLAN = {   # name: (command, one-line description for the card)
                    "PixelCNN prior over the zoo VQ-VAE's code grids: its samples are sprites (chapter 7)"),
     'dcgan': (f'vaelab train --model dcgan --steps 8000 --batch-size 64 --ckpt-every 500 --progress False '
               f'--report-n 0 --out {RUNS}/dcgan', 'DCGAN (Radford et al. 2016), width 16 (chapter 8)'),
-    'vaegan': (f'vaelab train --model vaegan --steps 8000 --batch-size 64 --ckpt-every 500 --progress False '
+    'vaegan': (f'vaelab train --model vaegan --steps 8000 --batch-size 64 --channels-last True --ckpt-every 500 --progress False '
                f'--report-n 0 --out {RUNS}/vaegan', 'VAEGAN (Larsen et al. 2016) on the Burgess backbone (chapter 8)'),
-    'beta_vaegan': (f'vaelab train --model vaegan --beta 4 --steps 8000 --batch-size 64 --ckpt-every 500 '
+    'beta_vaegan': (f'vaelab train --model vaegan --beta 4 --steps 8000 --batch-size 64 --channels-last True --ckpt-every 500 '
                     f'--progress False --report-n 0 --out {RUNS}/beta_vaegan', 'β-VAE-GAN, β = 4 (chapter 8)'),
 }
 
