@@ -23,6 +23,7 @@ from pathlib import Path
 NO_IRI = "import sys; sys.modules.setdefault('rfc3987_syntax', None)"
 exec(NO_IRI)
 import nbformat, pytest
+import jupyter_client.manager, nbclient   # imported before any thread starts: concurrent first imports race
 
 REPO = Path(__file__).resolve().parents[1]
 NBS = REPO / 'nbs'

@@ -339,6 +339,7 @@ def grade(submissions, # SUBMISSIONS folder (see `find_submissions`)
     "Run every submitted notebook and write OUT/grades.csv and OUT/grades.md; returns the table's rows."
     from concurrent.futures import ThreadPoolExecutor, as_completed
     from tqdm.auto import tqdm
+    import jupyter_client.manager, nbclient    # imported here, once: first imports from several worker threads race
     subs, results = find_submissions(submissions), {}
     with ThreadPoolExecutor(max(1, jobs)) as pool, tqdm(total=len(subs), desc='grading', unit='notebook', disable=not progress) as bar:
         futs = [pool.submit(_grade_one, s, timeout, memory_gb, run_flagged, short_budgets) for s in subs]
