@@ -23,7 +23,7 @@ def vaelab(*args, env=ENV, cwd=None, timeout=600):
 
 def needed_runs(name):
     "Registered models a model trains on top of: config fields named after a registry entry (e.g. code_prior's `vqvae`)."
-    return [f.name for f in dataclasses.fields(model_class(name).config_class) if f.name in MODELS and f.default == '']
+    return [f.name for f in dataclasses.fields(model_class(name).config_class) if f.name in MODELS]
 
 
 @pytest.fixture(scope='module')

@@ -358,7 +358,7 @@ class CodePriorConfig(VQVAEConfig):
     prior_channels: int = 64     # hidden channels of the PixelCNN
     prior_layers: int = 4        # masked conv layers (1 type A + residual type B)
     prior_kernel: int = 5        # odd kernel size of the masked convs
-    vqvae: str = ''              # the trained VQ-VAE to freeze: a run folder, or 'zoo:NAME' (read by `vaelab train` only)
+    vqvae: str = 'zoo:vqvae'     # the trained VQ-VAE to freeze: a run folder, or 'zoo:NAME' (read by `vaelab train` only)
     def __post_init__(self):
         super().__post_init__()
         if self.prior_layers < 1: raise ValueError(f"prior_layers must be >= 1, got {self.prior_layers}")
