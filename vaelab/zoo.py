@@ -7,7 +7,7 @@ from __future__ import annotations
 import json, os, platform, time
 from pathlib import Path
 import torch
-from .train import MODELS, model_class, load_checkpoint_file
+from .train import MODELS, model_class, load_checkpoint_file, markdown_table
 
 # %% auto #0
 __all__ = ['ZOO_DIR', 'EXTRA_CLASSES', 'names', 'card', 'build', 'load_entry', 'pretrained', 'save_weights', 'export_run',
@@ -88,9 +88,6 @@ def export_run(run_dir, # a finished run folder
 # %% ../nbs/03a_zoo.ipynb #ee60d94f
 def zoo_table() -> str:
     "A markdown table of the shipped models: name, model, steps, wall time, hardware, description."
-    rows = ['| name | model | steps × batch | training time | hardware | what it shows |', '|---|---|---|---|---|---|']
-    for n in names():
-        c = card(n)
-        rows.append(f"| `{n}` | {c['model']} | {c['steps']:,} × {c['batch_size']} | {c['train_seconds'] / 60:.0f} min | "
-                    f"{c['hardware']} | {c['description']} |")
-    return '\n'.join(rows)
+    row = lambda c: {'model': c['model'], 'steps × batch': f"{c['steps']:,} × {c['batch_size']}",
+                     'training time': f"{c['train_seconds'] / 60:.0f} min", 'hardware': c['hardware'], 'what it shows': c['description']}
+    return markdown_table({f'`{n}`': row(card(n)) for n in names()}, index='name')
