@@ -14,39 +14,33 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 RUNS = Path('zoo/runs')                       # relative to the repository root (commands run there)
-COMMON = '--lr 5e-4 --batch-size 64 --channels-last True --ckpt-every 500 --progress False --report-n 0'
-
-PLAN = {   # name: (command, one-line description for the card)
+# Trained all at once on one GPU by `python zoo/gpu.py` (each command below is one of its jobs, stopped by the
+# deadline at the step it names); on a CPU, drop `--device cuda` (several hours per model).
+PLAN = {   # name: (the command that trained it, one-line description for the card)
     'factor_classifier': ('python zoo/build.py train factor_classifier',
                           "dSprites factor classifier (chapter 9): its features define the sample Fréchet distance (FD)"),
-    'vae': (f'vaelab train --model vae --steps 8000 {COMMON} --out {RUNS}/vae',
-            'VAE (β = 1), 10 latents: the ELBO of chapter 2, and β = 1 of the β sweep of chapter 4'),
-    'ae': (f'vaelab train --model ae --steps 8000 {COMMON} --out {RUNS}/ae',
-           'plain autoencoder: reconstructs, but random codes decode to fragments (chapter 2)'),
-    'ae_noise': (f'vaelab train --model ae --code-noise 0.05 --steps 8000 {COMMON} --out {RUNS}/ae_noise',
-                 'autoencoder trained with code noise N(0, 0.05 R²) (chapter 2, the homework variant)'),
-    'beta_vae': (f'vaelab train --model beta_vae --beta 16 --steps 30000 {COMMON} --out {RUNS}/beta_vae',
-                 'β-VAE on dSprites: position, scale and shape/orientation in separate latents (chapters 4-6)'),
-    'beta_vae_capacity': (f'vaelab train --model beta_vae --schedule capacity --capacity-weight 1000 --c-max 25 '
-                          f'--c-steps 20000 --steps 30000 {COMMON} --out {RUNS}/beta_vae_capacity',
-                          "β-VAE with Burgess et al.'s capacity objective (C: 0 → 25 nats over 20,000 steps): chapter 4"),
-    'beta_vae_b4': (f'vaelab train --model beta_vae --beta 4 --steps 8000 {COMMON} --out {RUNS}/sweep-beta4',
-                    'β sweep of chapter 4: β = 4, 8,000 steps'),
-    'beta_vae_b8': (f'vaelab train --model beta_vae --beta 8 --steps 8000 {COMMON} --out {RUNS}/sweep-beta8',
-                    'β sweep of chapter 4: β = 8, 8,000 steps'),
-    'beta_vae_b16': (f'vaelab train --model beta_vae --beta 16 --steps 8000 {COMMON} --out {RUNS}/sweep-beta16',
-                     'β sweep of chapter 4: β = 16, 8,000 steps'),
-    'vqvae': (f'vaelab train --model vqvae --steps 8000 {COMMON} --out {RUNS}/vqvae',
-              'VQ-VAE, 8×8 grid of 64 codes (EMA codebook), Bernoulli likelihood (chapter 7)'),
-    'code_prior': (f'vaelab train --model code_prior --vqvae {RUNS}/vqvae --steps 4000 --lr 1e-3 --batch-size 64 '
-                   f'--ckpt-every 500 --progress False --report-n 0 --out {RUNS}/code_prior',
-                   "PixelCNN prior over the zoo VQ-VAE's code grids: its samples are sprites (chapter 7)"),
-    'dcgan': (f'vaelab train --model dcgan --steps 8000 --batch-size 64 --ckpt-every 500 --progress False '
-              f'--report-n 0 --out {RUNS}/dcgan', 'DCGAN (Radford et al. 2016), width 16 (chapter 8)'),
-    'vaegan': (f'vaelab train --model vaegan --steps 8000 --batch-size 64 --channels-last True --ckpt-every 500 --progress False '
-               f'--report-n 0 --out {RUNS}/vaegan', 'VAEGAN (Larsen et al. 2016) on the Burgess backbone (chapter 8)'),
-    'beta_vaegan': (f'vaelab train --model vaegan --beta 4 --steps 8000 --batch-size 64 --channels-last True --ckpt-every 500 '
-                    f'--progress False --report-n 0 --out {RUNS}/beta_vaegan', 'β-VAE-GAN, β = 4 (chapter 8)'),
+    'vae': ('vaelab train --model vae --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 16187 --out zoo/runs/vae',
+        'VAE (β = 1), 10 latents: the ELBO of chapter 2, and β = 1 of the β sweep of chapter 4'),
+    'ae': ('vaelab train --model ae --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 16188 --out zoo/runs/ae',
+        'plain autoencoder: reconstructs, but random codes decode to fragments (chapter 2)'),
+    'ae_noise': ('vaelab train --model ae --code-noise 0.05 --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 16150 --out zoo/runs/ae_noise',
+        'autoencoder trained with code noise N(0, 0.05 R²) per coordinate: a capacity of a few nats (chapter 2)'),
+    'beta_vae': ('vaelab train --model beta_vae --beta 16 --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 10854 --out zoo/runs/beta_vae_b16_long',
+        'β-VAE (β = 16) on dSprites: the best MIG of the β sweep, and its β = 16 member (chapters 4-6)'),
+    'beta_vae_b4': ('vaelab train --model beta_vae --beta 4 --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 10869 --out zoo/runs/beta_vae_b4_long',
+        'β sweep of chapter 4: β = 4'),
+    'beta_vae_b8': ('vaelab train --model beta_vae --beta 8 --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 10902 --out zoo/runs/beta_vae_b8_long',
+        'β sweep of chapter 4: β = 8'),
+    'vqvae': ('vaelab train --model vqvae --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 15093 --out zoo/runs/vqvae',
+        'VQ-VAE, 8×8 grid of 64 codes (EMA codebook), Bernoulli likelihood (chapter 7)'),
+    'code_prior': ('vaelab train --model code_prior --vqvae zoo/runs/vqvae --lr 1e-3 --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 8199 --out zoo/runs/code_prior',
+        "PixelCNN prior over the zoo VQ-VAE's code grids: its samples are sprites (chapter 7)"),
+    'dcgan': ('vaelab train --model dcgan --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 10763 --out zoo/runs/dcgan',
+        'DCGAN (Radford et al. 2016), width 16 (chapter 8)'),
+    'vaegan': ('vaelab train --model vaegan --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 5454 --out zoo/runs/vaegan',
+        'VAEGAN (Larsen et al. 2016) on the Burgess backbone: on dSprites its decoder ignores the code (chapter 8)'),
+    'beta_vaegan': ('vaelab train --model vaegan --beta 4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 5488 --out zoo/runs/beta_vaegan',
+        'β-VAE-GAN, β = 4: like the VAEGAN, not yet working on dSprites (chapter 8)'),
 }
 
 
