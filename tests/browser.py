@@ -233,6 +233,15 @@ def wait_idle(lab: JupyterLab, nb_name: str, timeout=60.0):
 
 
 # ----------------------------------------------------------------------------------- widgets
+
+def fixture_notebook(path, cells) -> Path:
+    "Write a notebook of code `cells` (strings) with a Python 3 kernelspec to `path` (a small fixture for a widget test)."
+    import nbformat
+    from nbformat.v4 import new_notebook, new_code_cell
+    nb = new_notebook(cells=[new_code_cell(c) for c in cells],
+                      metadata={'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'}})
+    nbformat.write(nb, str(path)); return Path(path)
+
 def widget_box(page, lab: JupyterLab, nb_name: str, until_text: str, selector: str, timeout=120.0):
     "Run All until `until_text`, then wait for the first element matching `selector` (a widget's CSS class); return it."
     run_all(page, lab, nb_name, until_text=until_text, timeout=timeout)

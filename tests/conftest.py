@@ -98,14 +98,3 @@ def pytest_runtest_makereport(item, call):
     rep = outcome.get_result()
     if rep.when == 'call' and rep.failed and 'out_dir' in getattr(item, 'funcargs', {}):
         _failed[id(item.funcargs['out_dir'])] = True
-
-
-def pytest_collection_modifyitems(config, items):
-    """Under `pytest -n 2 --dist loadgroup` (tests/run): the tests of one module stay on one worker, so that module-
-    and session-scoped fixtures (trained runs, student copies, one JupyterLab) are built once; a documented command
-    goes with the other commands of its document, which it may depend on."""
-    for item in items:
-        callspec = getattr(item, 'callspec', None)
-        doc = callspec.params.get('doc') if callspec and item.module.__name__.endswith('test_docs_commands') else None
-        group = f'docs:{doc}' if doc else 'browser' if item.get_closest_marker('browser') or 'browser' in item.module.__name__ else item.module.__name__
-        item.add_marker(pytest.mark.xdist_group(group))

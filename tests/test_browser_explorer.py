@@ -5,7 +5,7 @@ A small fixture notebook (constructed codes, so it runs in seconds) builds the e
 browser and checks that the caption and the figure change. Screenshots go to tests/_output/<test name>/.
 """
 import pytest
-from browser import run_all, sliders, press, img_src, wait_img_change, wait_text, shot, slider_value
+from browser import fixture_notebook, run_all, sliders, press, img_src, wait_img_change, wait_text, shot, slider_value
 
 pytestmark = pytest.mark.browser
 
@@ -22,16 +22,8 @@ CELLS = [
 ]
 
 
-def _fixture(path):
-    import nbformat
-    from nbformat.v4 import new_notebook, new_code_cell
-    nb = new_notebook(cells=[new_code_cell(c) for c in CELLS],
-                      metadata={'kernelspec': {'display_name': 'Python 3', 'language': 'python', 'name': 'python3'}})
-    nbformat.write(nb, str(path)); return path
-
-
 def test_metric_explorer_in_browser(open_notebook, lab, out_dir, tmp_path):
-    page, name = open_notebook(_fixture(tmp_path/'explorer_fixture.ipynb'))
+    page, name = open_notebook(fixture_notebook(tmp_path/'explorer_fixture.ipynb', CELLS))
     run_all(page, lab, name, until_text='explorer ready', timeout=180)
     wait_text(page, 'factors: z0 shares most information with a')
     box = page.locator('.widget-vbox').first
