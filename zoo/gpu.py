@@ -45,6 +45,8 @@ MAX_STEPS = 1_000_000          # never reached: the deadline stops every run
 
 
 def launch(name, flags, log):
+    """`vaelab train FLAGS --steps MAX --out zoo/runs/NAME` as a process (through the console script's entry point, so
+    vaelab needs no install there: PYTHONPATH=. is enough)."""
     cmd = [sys.executable, '-c', 'import sys; from vaelab.cli import console; sys.argv[0] = "vaelab"; sys.exit(console())',
            'train', *flags.split(), '--steps', str(MAX_STEPS), '--out', str(RUNS / name)]
     return subprocess.Popen(cmd, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT, env={**os.environ, 'OMP_NUM_THREADS': '1'})
