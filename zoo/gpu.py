@@ -31,9 +31,7 @@ JOBS = {   # name: the flags of its `vaelab train` (the script adds --steps, --o
     'beta_vaegan': f'--model vaegan --beta 4 --channels-last True {GPU}',
     'beta_vaegan_conv': f'--model vaegan --beta 4 --feature-layer conv --channels-last True {GPU}',
     'vqvae': f'--model vqvae {VAE}',
-    # second round: the first round's VAEGANs and noisy AEs stayed empty; these change one thing each
-    'ae_noise_warm': f'--model ae --code-noise 0.05 --noise-warmup 2000 {VAE}',
-    'ae_noise_small_warm': f'--model ae --code-noise 0.01 --noise-warmup 2000 {VAE}',
+    # second round (`--only`): the first round's VAEGANs reconstructed nothing; these change one thing each
     'vaegan_init': f'--model vaegan --init default --channels-last True {GPU}',
     'vaegan_init_conv': f'--model vaegan --init default --feature-layer conv --channels-last True {GPU}',
     'vaegan_init_lr1e4': f'--model vaegan --init default --lr 1e-4 --channels-last True {GPU}',
