@@ -11,35 +11,35 @@ interrupted training continues with --resume (`train` adds it when a checkpoint 
 """
 import json, shlex, subprocess, sys, time
 from pathlib import Path
+from gpu import RUNS, command                 # zoo/gpu.py: the job list, its commands and run folders (relative to the repository root)
 
 ROOT = Path(__file__).resolve().parents[1]
-RUNS = Path('zoo/runs')                       # relative to the repository root (commands run there)
-# Trained all at once on one GPU by `python zoo/gpu.py` (each command below is one of its jobs, stopped by the
-# deadline at the step it names); on a CPU, drop `--device cuda` (several hours per model).
+# Trained all at once on one GPU by `python zoo/gpu.py`: each entry is one of its jobs, stopped by the deadline at
+# the step it names (gpu.command spells out the command; it runs on a CPU too, taking hours per model).
 PLAN = {   # name: (the command that trained it, one-line description for the card)
     'factor_classifier': ('python zoo/build.py train factor_classifier',
                           "dSprites factor classifier (chapter 9): its features define the sample Fréchet distance (FD)"),
-    'vae': ('vaelab train --model vae --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 16187 --out zoo/runs/vae',
+    'vae': (command('vae', 16187),
         'VAE (β = 1), 10 latents: the ELBO of chapter 2, and β = 1 of the β sweep of chapter 4'),
-    'ae': ('vaelab train --model ae --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 16188 --out zoo/runs/ae',
+    'ae': (command('ae', 16188),
         'plain autoencoder: reconstructs, but random codes decode to fragments (chapter 2)'),
-    'ae_noise': ('vaelab train --model ae --code-noise 0.05 --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 16150 --out zoo/runs/ae_noise',
+    'ae_noise': (command('ae_noise', 16150),
         'autoencoder trained with code noise N(0, 0.05 R²) per coordinate: a capacity of a few nats (chapter 2)'),
-    'beta_vae': ('vaelab train --model beta_vae --beta 16 --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 10854 --out zoo/runs/beta_vae_b16_long',
+    'beta_vae': (command('beta_vae_b16_long', 10854),
         'β-VAE (β = 16) on dSprites: the best MIG of the β sweep, and its β = 16 member (chapters 4-6)'),
-    'beta_vae_b4': ('vaelab train --model beta_vae --beta 4 --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 10869 --out zoo/runs/beta_vae_b4_long',
+    'beta_vae_b4': (command('beta_vae_b4_long', 10869),
         'β sweep of chapter 4: β = 4'),
-    'beta_vae_b8': ('vaelab train --model beta_vae --beta 8 --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 10902 --out zoo/runs/beta_vae_b8_long',
+    'beta_vae_b8': (command('beta_vae_b8_long', 10902),
         'β sweep of chapter 4: β = 8'),
-    'vqvae': ('vaelab train --model vqvae --lr 5e-4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 15093 --out zoo/runs/vqvae',
+    'vqvae': (command('vqvae', 15093),
         'VQ-VAE, 8×8 grid of 64 codes (EMA codebook), Bernoulli likelihood (chapter 7)'),
-    'code_prior': ('vaelab train --model code_prior --vqvae zoo/runs/vqvae --lr 1e-3 --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 8199 --out zoo/runs/code_prior',
+    'code_prior': (command('code_prior', 8199),
         "PixelCNN prior over the zoo VQ-VAE's code grids: its samples are sprites (chapter 7)"),
-    'dcgan': ('vaelab train --model dcgan --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 10763 --out zoo/runs/dcgan',
+    'dcgan': (command('dcgan', 10763),
         'DCGAN (Radford et al. 2016), width 16 (chapter 8)'),
-    'vaegan': ('vaelab train --model vaegan --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 5454 --out zoo/runs/vaegan',
+    'vaegan': (command('vaegan', 5454),
         'VAEGAN (Larsen et al. 2016) on the Burgess backbone: on dSprites its decoder ignores the code (chapter 8)'),
-    'beta_vaegan': ('vaelab train --model vaegan --beta 4 --channels-last True --batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --amp off --steps 5488 --out zoo/runs/beta_vaegan',
+    'beta_vaegan': (command('beta_vaegan', 5488),
         'β-VAE-GAN, β = 4: like the VAEGAN, not yet working on dSprites (chapter 8)'),
 }
 

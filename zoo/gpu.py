@@ -42,6 +42,13 @@ LATER = {'code_prior': f'--model code_prior --vqvae {RUNS}/vqvae --lr 1e-3 {GPU}
 MAX_STEPS = 1_000_000          # never reached: the deadline stops every run
 
 
+def command(job, steps, device=None):
+    "The `vaelab train` command of job `job` stopped at `steps` (device None: no --device flag, so 'auto' picks one)."
+    flags = {**JOBS, **LATER}[job]
+    flags = flags.replace('--device cuda', f'--device {device}') if device else flags.replace(' --device cuda', '')
+    return f"vaelab train {flags} --steps {steps} --out {RUNS}/{job}"
+
+
 def launch(name, flags, log):
     """`vaelab train FLAGS --steps MAX --out zoo/runs/NAME` as a process (through the console script's entry point, so
     vaelab needs no install there: PYTHONPATH=. is enough)."""
@@ -60,7 +67,7 @@ def stop(procs, grace=90):
         except subprocess.TimeoutExpired: p.kill()
 
 
-def settle(name, flags):
+def settle(name, device):
     "Make the run folder the run of `--steps K` (K = step reached), drop the optimiser state -> summary row."
     import torch
     d = ROOT / RUNS / name; ck_path = d / 'checkpoints' / 'last.pt'
@@ -72,7 +79,7 @@ def settle(name, flags):
     last = {k: round(v[-1], 5) for k, v in ck['history'].items() if k != 'step' and v}
     return {'name': name, 'steps': ck['step'], 'seconds': round(ck['seconds'], 1), 'hardware': ck['hardware'],
             'steps_per_s': round(ck['step'] / max(ck['seconds'], 1e-9), 1), 'last': last,
-            'command': f"vaelab train {flags} --steps {ck['step']} --out {RUNS}/{name}"}
+            'command': command(name, ck['step'], device)}
 
 
 def pictures(names, path):
@@ -125,9 +132,9 @@ def main():
     while time.time() - t0 < a.seconds and any(p.poll() is None for p in procs.values()): time.sleep(2)
     stop(procs)
     print(f"trained for {time.time() - t0:.0f} s")
-    rows = [settle(n, {**jobs, **later}[n]) for n in procs]
-    for n in procs:
-        if any('error' in r and r['name'] == n for r in rows): print(f"--- {n} log tail\n" + (ROOT / RUNS / f'{n}.log').read_text()[-1500:])
+    rows = [settle(n, a.device) for n in procs]
+    for r in rows:
+        if 'error' in r: print(f"--- {r['name']} log tail\n" + (ROOT / RUNS / f"{r['name']}.log").read_text()[-1500:])
     print(json.dumps(rows, indent=1))
     if a.pack:
         Path(a.pack).mkdir(parents=True, exist_ok=True)
