@@ -19,7 +19,7 @@ READY = 'latent widgets ready'
 CELLS = [   # chapter 5's models: the high-beta zoo model for traversals, beta = 4 for interpolation and arithmetic
     "%matplotlib inline\nfrom vaelab.zoo import pretrained\nfrom vaelab.data import small_dsprites\n"
     "from vaelab.widgets import TraversalWidget, InterpolationWidget, ArithmeticWidget\n"
-    "bvae, vae, data = pretrained('beta_vae'), pretrained('beta_vae_b4'), small_dsprites(1024, seed=0)",
+    "bvae, vae, data = pretrained('beta_vae'), pretrained('vae'), small_dsprites(1024, seed=0)",
     "TraversalWidget(bvae, data)", "InterpolationWidget(vae, data, a=3, b=7)",
     f"aw = ArithmeticWidget(vae, data)\nprint({READY!r})\naw",
 ]

@@ -80,11 +80,11 @@ def test_compare_two_models(runs, tmp_path):
 
 
 def test_model_help_lists_its_own_flags_and_real_defaults():
+    from vaelab.cli import train_parser           # the parser the console script prints (one torch import for all)
     for name in MODELS:
-        r = vaelab('train', '--model', name, '--help')
-        assert r.returncode == 0, r.stderr
+        text = train_parser(name).format_help()
         for f in dataclasses.fields(model_class(name).config_class):
-            assert f"--{f.name.replace('_', '-')}" in r.stdout, (name, f.name)
+            assert f"--{f.name.replace('_', '-')}" in text, (name, f.name)
     words = lambda r: ' '.join(r.stdout.split())           # argparse wraps help lines
     assert 'Adam learning rate (default: 0.0002)' in words(vaelab('train', '--model', 'dcgan', '--help'))
     assert '--steps STEPS optimisation steps (one mini-batch each) (default: 3000)' in words(vaelab('train', '--help'))

@@ -561,7 +561,7 @@ def zoo_heldout(n: int = 1000, # number of images
     return small_dsprites(n, seed=seed)
 
 # %% ../nbs/09_evaluation.ipynb #37d557b2
-ZOO_ORDER = ('vae', 'beta_vae_b4', 'beta_vae_b8', 'beta_vae', 'ae', 'ae_noise', 'vqvae', 'code_prior',
+ZOO_ORDER = ('vae', 'beta_vae_b4', 'beta_vae', 'beta_vae_b8', 'beta_vae_b16', 'ae', 'ae_noise', 'vqvae', 'code_prior',
              'dcgan', 'vaegan', 'beta_vaegan')   # the order of the chapters; other entries follow by name
 
 def generative_zoo() -> list:

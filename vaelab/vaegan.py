@@ -12,7 +12,7 @@ import torch.nn.functional as F
 from typing import ClassVar
 from fastcore.basics import patch
 from .nets import Config, NetConfig, make_encoder, make_decoder, make_discriminator, init_weights, count_params
-from .elbo import VAE, reparameterize, gaussian_kl
+from .elbo import VAE, reparameterize, gaussian_kl, bernoulli_nll
 from .data import check_images
 from .train import model_device
 
@@ -228,14 +228,14 @@ def feature_nll(feat_x: torch.Tensor,      # Dis_l(x), (B, ...) features of the 
 
 # %% ../nbs/08_vaegan.ipynb #af9d471a
 def vaegan_network_losses(kl: torch.Tensor,     # batch-mean KL(q(z|x) || p(z)), the report's L_prior
-                          feature_nll: torch.Tensor,  # batch-mean feature NLL L_llike^{Dis_l}
+                          llike: torch.Tensor,  # batch-mean likelihood term L_llike (the feature NLL, + λ·pixel NLL if λ > 0)
                           d_loss: torch.Tensor, # discriminator's cross-entropy L_D (gan_d_loss)
                           g_loss: torch.Tensor, # decoder's adversarial loss L_G (gan_g_loss, summed over fakes)
                           content_weight=1.0,   # γ: weight of content (feature reconstruction) in the decoder loss
                           beta=1.0,             # weight of the prior term in the encoder loss (β-VAE-GAN)
                          ) -> dict:
     "The three VAEGAN losses to minimise: encoder β·KL + L_llike, decoder γ·L_llike + L_G, discriminator L_D."
-    return {'encoder': beta * kl + feature_nll, 'decoder': content_weight * feature_nll + g_loss, 'discriminator': d_loss}
+    return {'encoder': beta * kl + llike, 'decoder': content_weight * llike + g_loss, 'discriminator': d_loss}
 
 # %% ../nbs/08_vaegan.ipynb #946423d7
 @dataclass
@@ -245,10 +245,11 @@ class VAEGANConfig(GANConfig):
     content_weight: float = 1.0  # γ: weight of the feature reconstruction in the decoder loss (content vs style)
     beta: float = 1.0            # weight of the KL in the encoder loss (beta > 1: β-VAE-GAN)
     feature_layer: str = 'fc'    # Dis_l: 'fc' (next-to-last, 512-unit layer) or 'conv' (last conv block)
+    pixel_weight: float = 0.0    # λ: weight of the pixel Bernoulli NLL added to L_llike (0: the report's feature likelihood only)
     def __post_init__(self):
         super().__post_init__()
-        if self.content_weight < 0 or self.beta < 0:
-            raise ValueError(f"content_weight and beta must be >= 0, got {self.content_weight}, {self.beta}")
+        if min(self.content_weight, self.beta, self.pixel_weight) < 0:
+            raise ValueError(f"content_weight, beta and pixel_weight must be >= 0, got {self.content_weight}, {self.beta}, {self.pixel_weight}")
         if self.feature_layer not in ('fc', 'conv'): raise ValueError(f"feature_layer must be 'fc' or 'conv', got {self.feature_layer!r}")
 
 # %% ../nbs/08_vaegan.ipynb #fe8e347e
@@ -284,16 +285,18 @@ def losses(self: VAEGAN, x, # images (B,C,64,64) in [0,1]
     c, B = self.config, x.shape[0]
     mu, logvar = self.encode(x)                                              # validates x
     z = reparameterize(mu.float(), logvar.float())
-    x_rec, x_p = self.decode(z), self.decode(torch.randn_like(z))            # x~ = Dec(z); X_p = Dec(z_p), z_p ~ N(0, I)
+    rec_logits = self.decode_logits(z)
+    x_rec, x_p = torch.sigmoid(rec_logits.float()), self.decode(torch.randn_like(z))   # x~ = Dec(z); X_p = Dec(z_p), z_p ~ N(0, I)
     logits, feats = self.dis(torch.cat([x, x_rec, x_p]))
     (l_real, l_rec, l_p), (f_real, f_rec, _) = logits.float().split(B), feats.float().split(B)
     kl = gaussian_kl(mu.float(), logvar.float()).mean()                      # L_prior
     fnll = feature_nll(f_real.detach(), f_rec).mean()                        # L_llike^{Dis_l}
+    recon = bernoulli_nll(rec_logits, x).mean()                              # pixel NLL: logged; trained on if λ > 0
     d_loss = gan_d_loss(l_real, (l_rec, l_p), self._targets(B, True, x.device), [self._targets(B, False, x.device) for _ in range(2)])
     g_loss = gan_g_loss(l_rec, c.gen_loss, c.fake_label) + gan_g_loss(l_p, c.gen_loss, c.fake_label)
     sig = lambda l: torch.sigmoid(l).mean().detach()
-    return {**vaegan_network_losses(kl, fnll, d_loss, g_loss, c.content_weight, c.beta),
-            'kl': kl.detach(), 'feature_nll': fnll.detach(), 'gen_adv': g_loss.detach(),
+    return {**vaegan_network_losses(kl, fnll + c.pixel_weight * recon, d_loss, g_loss, c.content_weight, c.beta),
+            'kl': kl.detach(), 'feature_nll': fnll.detach(), 'recon': recon.detach(), 'gen_adv': g_loss.detach(),
             'd_real': sig(l_real), 'd_recon': sig(l_rec), 'd_prior': sig(l_p),
             'mse': (x_rec.detach().float() - x.float()).pow(2).mean(),
             'd_collapse': self._collapse(l_real, torch.cat([l_rec, l_p]), step)}

@@ -16,6 +16,7 @@ ROOT = Path(__file__).resolve().parents[1]
 RUNS = Path('zoo/runs')
 GPU = '--batch-size 64 --ckpt-every 2000 --progress False --report-n 0 --device cuda --amp off'
 VAE = f'--lr 5e-4 --channels-last True {GPU}'
+B256 = f"--lr 1e-3 --channels-last True {GPU.replace('--batch-size 64', '--batch-size 256')}"
 JOBS = {   # name: the flags of its `vaelab train` (the script adds --steps, --out)
     'vae': f'--model vae {VAE}',
     'ae': f'--model ae {VAE}',
@@ -37,6 +38,12 @@ JOBS = {   # name: the flags of its `vaelab train` (the script adds --steps, --o
     'vaegan_init_lr1e4': f'--model vaegan --init default --lr 1e-4 --channels-last True {GPU}',
     'beta_vaegan_init': f'--model vaegan --beta 4 --init default --channels-last True {GPU}',
     'beta_vaegan_init_conv': f'--model vaegan --beta 4 --init default --feature-layer conv --channels-last True {GPU}',
+    # third round (`--only`): β-VAEs on 4x the images per step (a GPU step of this small net costs about the same for
+    # 64 and 256 images), and the VAEGAN with a pixel term λ·BCE added to its feature likelihood
+    **{f'beta_vae_b{b}_bs256': f'--model beta_vae --beta {b} {B256}' for b in (4, 6, 8, 12, 16)},
+    **{f'beta_vae_b{b}_bs256_s1': f'--model beta_vae --beta {b} --seed 1 {B256}' for b in (4, 8)},
+    **{f'{m}_px{w:g}'.replace('.', ''): f'--model vaegan{" --beta 4" if m == "beta_vaegan" else ""} --pixel-weight {w} --channels-last True {GPU}'
+       for m in ('vaegan', 'beta_vaegan') for w in (1, 0.1)},
 }
 LATER = {'code_prior': f'--model code_prior --vqvae {RUNS}/vqvae --lr 1e-3 {GPU}'}   # starts when vqvae stops
 MAX_STEPS = 1_000_000          # never reached: the deadline stops every run
