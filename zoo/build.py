@@ -26,7 +26,7 @@ PLAN = {   # name: (the command that trained it, one-line description for the ca
     'ae_noise': (command('ae_noise', 16150),
         'autoencoder trained with code noise N(0, 0.05 R²) per coordinate: a capacity of a few nats (chapter 2)'),
     'beta_vae': (command('beta_vae_b6_bs256', 12868),
-        'β-VAE (β = 6), 256 images per step: posX, posY, scale and orientation each in its own latent; the best FactorVAE score of the β sweep (chapters 4-6)'),
+        'β-VAE (β = 6), 256 images per step: posX, posY and scale each in its own latent, shape and orientation in a fourth; the best FactorVAE score of the β sweep (chapters 4-6)'),
     'beta_vae_b4': (command('beta_vae_b4_bs256', 12896),
         'β sweep of chapter 4: β = 4, 256 images per step'),
     'beta_vae_b8': (command('beta_vae_b8_bs256', 12929),
