@@ -407,7 +407,7 @@ def grow_trees(P:Presorted, # the presorted codes
         left = P.x.gather(0, f.gather(1, node)) <= thr.gather(1, node)
         sL, nL = torch.zeros_like(n).scatter_add_(1, node, r * left), torch.zeros_like(n).scatter_add_(1, node, left.to(r.dtype))
         imp.scatter_add_(1, f, impurity_decrease(n, S, sL, nL, split) / N)
-        if l + 1 < depth: perm, close = partition(perm, close, left, nL.long(), seg, start, ws, l + 1)
+        if l + 1 < depth: perm, close = partition(perm, close, left, nL.long(), seg, start, ws, 1 + l % 2)
         node, alive = 2 * node + ~left, split.repeat_interleave(2, 1)
         feats.append(f); thrs.append(thr)
     return node, feats, thrs, imp
