@@ -16,10 +16,10 @@ __all__ = ['GBT_TIE', 'GBT_EPS', 'SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData
            'representation_fn', 'sample_codes', 'check_codes_factors', 'train_test_split', 'discretize',
            'mutual_info_matrix', 'entropies', 'mig', 'modularity', 'modularity_explicitness', 'sap_matrix', 'sap',
            'dci_from_importance', 'Presorted', 'presort', 'node_stats', 'position_terms', 'best_splits', 'mask_ties',
-           'split_thresholds', 'impurity_decrease', 'partition', 'grow_trees', 'GBTModel', 'init_raw', 'leaf_values',
-           'boost_stage', 'fit_gbt', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score',
-           'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement', 'latent_traversal',
-           'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
+           'split_thresholds', 'impurity_decrease', 'gbt_workspace', 'partition', 'grow_trees', 'GBTModel', 'init_raw',
+           'leaf_values', 'boost_stage', 'fit_gbt', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups',
+           'beta_vae_score', 'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement',
+           'latent_traversal', 'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
 
 # %% ../nbs/06_disentanglement.ipynb #d29977d2
 @runtime_checkable
@@ -303,37 +303,36 @@ def node_stats(node, # (T, N) node of every sample in each tree, 0..M-1
 
 # %% ../nbs/06_disentanglement.ipynb #cfc3b930
 def position_terms(n, S, ok, start, before): # the outputs of `node_stats`, (T, M) each
-    "Per sorted position (T, N), shared by all latents: node, offset and weight of the proxy, -inf where no split may be."
+    "Per sorted position (T, N), shared by all latents: node, offset and weight of the proxy (0 where no split may be)."
     T, M = n.shape; N = int(n[0].sum())
     seg = torch.repeat_interleave(torch.arange(M, device=n.device).repeat(T), n.long().view(-1)).view(T, N)
     nL = (torch.arange(N, device=n.device)[None] - start.gather(1, seg) + 1).to(n.dtype)   # left count if split after p
     n_p = n.gather(1, seg)
     off = before.gather(1, seg) + nL * (S / n.clamp(min=1)).gather(1, seg)     # prefix sum expected at p
-    valid = ok.gather(1, seg) & (nL < n_p)
-    w = torch.where(valid, 1 / (nL * (n_p - nL)), 0.)
-    return seg, off, w, torch.where(valid, 0., -math.inf)
+    w = torch.where(ok.gather(1, seg) & (nL < n_p), 1 / (nL * (n_p - nL)), 0.)
+    return seg, off, w
 
 # %% ../nbs/06_disentanglement.ipynb #e78187ff
-def best_splits(cs, # (T, D, N) residual prefix sums in every latent's (node, value) order
-                seg, off, w, b, # position terms (T, N)
-                M:int, # nodes at this level
+def best_splits(cs, # (T, D, N) residual prefix sums in every latent's (node, value) order; overwritten by the gains
+                seg, off, w, # position terms (T, N)
+                ok, # (T, M) nodes that may split
                 gen=None): # torch.Generator for ties between latents
-    "Best split of every node: (split? (T,M), last left position, latent, left residual sum incl. nodes before)."
-    T, D, N = cs.shape
-    gain = (cs - off[:, None]).square_().mul_(w[:, None]).add_(b[:, None])      # sklearn's improvement / n
-    G = torch.full((T, D, M), -math.inf, dtype=cs.dtype, device=cs.device).scatter_reduce_(2, seg[:, None].expand(T, D, N), gain, 'amax')
+    "Best split of every node: (split? (T, M), last left position, latent); `cs` then holds the gains."
+    T, D, N = cs.shape; M = ok.shape[1]
+    gain = cs.sub_(off[:, None]).square_().mul_(w[:, None])                # sklearn's improvement / n, in place
+    if M == 1: G = gain.amax(2, keepdim=True)
+    else: G = torch.full((T, D, M), -math.inf, dtype=cs.dtype, device=cs.device).scatter_reduce_(2, seg[:, None].expand(T, D, N), gain, 'amax')
     best = G.amax(1, keepdim=True)
     tied = G >= best - 1e-12 * best.abs()                              # latents as good as the best (to rounding)
     f = (tied * torch.rand(G.shape, generator=gen, device=cs.device, dtype=cs.dtype)).argmax(1)   # one at random, like sklearn
     g = gain.gather(1, f.gather(1, seg)[:, None]).squeeze(1)          # (T, N) gain of each node's chosen latent
     ar = torch.arange(N, device=cs.device).expand(T, N)
     p = torch.full((T, M), N, device=cs.device).scatter_reduce_(1, seg, torch.where(g == G.gather(1, f[:, None]).squeeze(1).gather(1, seg), ar, N), 'amin')
-    p = p.clamp(max=N - 2)
-    return best[:, 0] > -math.inf, p, f, cs[torch.arange(T, device=cs.device)[:, None], f, p]
+    return ok, p.clamp(max=N - 2), f
 
 # %% ../nbs/06_disentanglement.ipynb #f5011f1b
 def mask_ties(P:Presorted, # the presorted codes
-              perm, # (T, D, N) samples in (node, value) order per latent
+              perm, # (T, D, N) samples (or flat ids t*N + sample) in (node, value) order per latent
               close, # (T, D, A) positions of near-tied samples in that order
               seg, # (T, N) node of each position
               cs, # (T, D, N) prefix sums, changed in place
@@ -342,17 +341,17 @@ def mask_ties(P:Presorted, # the presorted codes
     T, D, N = perm.shape
     pb = (close + 1).clamp(max=N - 1)
     f = torch.arange(D, device=cs.device)[None, :, None].expand_as(close)
-    xa, xb = P.x32[f, perm.gather(2, close)], P.x32[f, perm.gather(2, pb)]
+    xa, xb = P.x32[f, perm.gather(2, close).long() % N], P.x32[f, perm.gather(2, pb).long() % N]
     same = seg.gather(1, pb.reshape(T, -1)) == seg.gather(1, close.reshape(T, -1))
     bad = (xb <= xa + torch.tensor(GBT_TIE, dtype=torch.float32, device=cs.device)) & same.view_as(close)
     cs.scatter_(2, close, torch.where(bad, off.gather(1, close.reshape(T, -1)).view_as(close), cs.gather(2, close)))
 
 # %% ../nbs/06_disentanglement.ipynb #f4692be9
-def split_thresholds(P:Presorted, perm, # codes; (T, D, N) order per latent
+def split_thresholds(P:Presorted, perm, # codes; (T, D, N) order per latent (samples or flat ids t*N + sample)
                      split, p, f): # from `best_splits`, (T, M) each
     "Threshold (T, M) halfway between the last left sample and the next sample of its node in latent f; +inf: no split."
-    t = torch.arange(perm.shape[0], device=perm.device)[:, None]
-    a, b = perm[t, f, p], perm[t, f, p + 1]
+    t, N = torch.arange(perm.shape[0], device=perm.device)[:, None], perm.shape[2]
+    a, b = perm[t, f, p].long() % N, perm[t, f, p + 1].long() % N
     return torch.where(split, P.x[f, a] / 2 + P.x[f, b] / 2, math.inf)
 
 def impurity_decrease(n, S, # node counts and residual sums (T, M)
@@ -363,42 +362,53 @@ def impurity_decrease(n, S, # node counts and residual sums (T, M)
     return torch.where(split, dec.clamp(min=0), 0.)             # >= 0: rounding can make a null gain -1e-17
 
 # %% ../nbs/06_disentanglement.ipynb #1847f7d0
-def partition(perm, # (T, D, N) samples in (node, value) order per latent
+def gbt_workspace(P:Presorted, # the presorted codes
+                  T:int): # trees grown per call
+    "Buffers (T, D, N) reused by every level of every stage; perm[0]: flat ids t*N + sample in each latent's sorted order."
+    D, N = P.order.shape; e = lambda dt: torch.empty(T, D, N, dtype=dt, device=P.order.device)
+    perm0 = (P.order + N * torch.arange(T, device=P.order.device)[:, None, None]).int()
+    return dict(f64=e(torch.float64), i64=e(torch.int64), L=e(torch.int32), cl=e(torch.int32), perm=[perm0, e(torch.int32), e(torch.int32)])
+
+def partition(perm, # (T, D, N) flat ids t*N + sample in (node, value) order per latent
               close, # (T, D, A) near-tied positions, moved along
-              right, # (T, N) sample goes to the right child
-              node, seg, start): # node (T, N) per sample, seg (T, N) per position, first position (T, M)
+              left, # (T, N) sample goes to the left child
+              nl, # (T, M) samples going left per node
+              seg, start, # node (T, N) per position, first position (T, M)
+              ws:dict, k:int): # `gbt_workspace` buffers; the result goes to ws['perm'][k] (not perm's buffer)
     "Stable partition of every node's range: left child first, then right, each still sorted by value."
-    T, D, N = perm.shape; M = start.shape[1]
-    nl = torch.zeros(T, M, dtype=torch.long, device=perm.device).scatter_add_(1, node, (~right).long())
+    T, D, N = perm.shape
     lb = nl.cumsum(1) - nl                                             # left-goers in the nodes before
     offL = (start - 1 - lb).gather(1, seg).int()[:, None]
     offR = (torch.arange(N, device=perm.device) + (nl + lb).gather(1, seg)).int()[:, None]
-    left = torch.gather((~right).int()[:, None].expand(T, D, N), 2, perm)
-    cl = left.cumsum(-1, dtype=torch.int32)                            # left-goers up to p
-    new = (offR - cl).add_(left.mul_(cl.mul_(2).add_(offL - offR))).long()   # left ? cl + offL : offR - cl
-    return torch.empty_like(new).scatter_(2, new, perm), new.gather(2, close)
+    L = torch.index_select(left.int().view(-1), 0, perm.view(-1), out=ws['L'][:T].view(-1)).view(T, D, N)
+    cl = torch.cumsum(L, -1, dtype=torch.int32, out=ws['cl'][:T])      # left-goers up to p
+    L.mul_(torch.add(offL - offR, cl, alpha=2, out=ws['perm'][k][:T]))
+    new = ws['i64'][:T].copy_(torch.sub(offR, cl, out=cl).add_(L))    # left ? cl + offL : offR - cl
+    return ws['perm'][k][:T].scatter_(2, new, perm), new.gather(2, close)
 
 # %% ../nbs/06_disentanglement.ipynb #e3bff410
 def grow_trees(P:Presorted, # the presorted codes
                r, # (T, N) residuals, one tree per row
                depth:int=3, # levels of splits
-               gen=None): # torch.Generator for ties between latents
+               gen=None, # torch.Generator for ties between latents
+               ws:dict=None): # `gbt_workspace(P, T or more)`; default: new buffers
     "Grow T regression trees at once (exact best splits): leaf (T, N), features and thresholds per level, importance (T, D)."
-    T, N = r.shape; D = P.order.shape[0]
-    perm, close = P.order.expand(T, D, N), P.close.expand(T, D, -1)
+    T, N = r.shape; D = P.order.shape[0]; ws = ws or gbt_workspace(P, T)
+    perm, close = ws['perm'][0][:T], P.close.expand(T, D, -1)
     node = torch.zeros(T, N, dtype=torch.long, device=r.device); alive = torch.ones(T, 1, dtype=torch.bool, device=r.device)
     imp, feats, thrs = torch.zeros(T, D, dtype=r.dtype, device=r.device), [], []
     for l in range(depth):
         n, S, ok, start, before = node_stats(node, r, alive)
-        seg, off, w, b = position_terms(n, S, ok, start, before)
-        cs = torch.gather(r[:, None].expand(T, D, N), 2, perm).cumsum(-1)
+        seg, off, w = position_terms(n, S, ok, start, before)
+        cs = torch.index_select(r.reshape(-1), 0, perm.view(-1), out=ws['f64'][:T].view(-1)).view(T, D, N).cumsum_(-1)
         mask_ties(P, perm, close, seg, cs, off)
-        split, p, f, sL = best_splits(cs, seg, off, w, b, 2 ** l, gen)
-        imp.scatter_add_(1, f, impurity_decrease(n, S, sL - before, (p - start + 1).to(r.dtype), split) / N)
+        split, p, f = best_splits(cs, seg, off, w, ok, gen)
         thr = split_thresholds(P, perm, split, p, f); f = torch.where(split, f, 0)
-        right = P.x.gather(0, f.gather(1, node)) > thr.gather(1, node)
-        if l + 1 < depth: perm, close = partition(perm, close, right, node, seg, start)
-        node, alive = 2 * node + right, split.repeat_interleave(2, 1)
+        left = P.x.gather(0, f.gather(1, node)) <= thr.gather(1, node)
+        sL, nL = torch.zeros_like(n).scatter_add_(1, node, r * left), torch.zeros_like(n).scatter_add_(1, node, left.to(r.dtype))
+        imp.scatter_add_(1, f, impurity_decrease(n, S, sL, nL, split) / N)
+        if l + 1 < depth: perm, close = partition(perm, close, left, nL.long(), seg, start, ws, 1 + l % 2)
+        node, alive = 2 * node + ~left, split.repeat_interleave(2, 1)
         feats.append(f); thrs.append(thr)
     return node, feats, thrs, imp
 
@@ -436,11 +446,13 @@ def boost_stage(P:Presorted, # the presorted codes
                 raw, # (T, N) raw scores, updated in place
                 Y, # (T, N) one-hot classes
                 lr:float, depth:int, chunk:int, # learning rate, tree depth, trees grown per call
-                gen=None): # torch.Generator for ties between latents
+                gen=None, # torch.Generator for ties between latents
+                ws:dict=None): # `gbt_workspace(P, chunk)`, shared by the calls; default: new buffers
     "One boosting stage: residuals, T trees, Newton leaf values, raw += lr·value. -> (feats, thrs, values, importance (D,))."
     T = Y.shape[0]; K = T if T > 1 else 2
     g = Y - (torch.sigmoid(raw) if T == 1 else torch.softmax(raw, 0))             # residuals = negative gradient
-    parts = [grow_trees(P, g[i:i + chunk], depth, gen) for i in range(0, T, chunk)]
+    ws = ws or gbt_workspace(P, min(chunk, T))
+    parts = [grow_trees(P, g[i:i + chunk], depth, gen, ws) for i in range(0, T, chunk)]
     leaf = torch.cat([q[0] for q in parts])
     val = leaf_values(leaf, g, Y, 2 ** depth, (K - 1) / K if K > 2 else 1.)
     raw += lr * val.gather(1, leaf)
@@ -466,10 +478,10 @@ def fit_gbt(x, # codes (N, D)
     raw0 = init_raw(yi, K); raw = raw0[:, None].repeat(1, len(yi))
     chunk, imp, stages = chunk or (T if dev.type == 'cuda' else 8), 0., []
     gen = torch.Generator(device=dev); gen.manual_seed(seed)
-    nt = torch.get_num_threads(); torch.set_num_threads(threads if dev.type == 'cpu' else nt)
+    ws, nt = gbt_workspace(P, min(chunk, T)), torch.get_num_threads(); torch.set_num_threads(threads if dev.type == 'cpu' else nt)
     try:
         for _ in range(n_stages):
-            *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen); stages.append(trees); imp = imp + im
+            *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen, ws); stages.append(trees); imp = imp + im
     finally: torch.set_num_threads(nt)
     imp = imp / imp.sum() if imp.sum() > 0 else imp
     return GBTModel(classes, raw0, *map(list, zip(*stages)), lr, imp.cpu().numpy())
