@@ -16,7 +16,7 @@ from browser import fixture_notebook, widget_box, sliders, slider_value, slider_
 
 pytestmark = pytest.mark.browser
 READY = 'latent widgets ready'
-CELLS = [   # chapter 5's models: the high-beta zoo model for traversals, beta = 4 for interpolation and arithmetic
+CELLS = [   # chapter 5's models: the beta = 6 zoo model for traversals, the beta = 1 VAE for interpolation and arithmetic
     "%matplotlib inline\nfrom vaelab.zoo import pretrained\nfrom vaelab.data import small_dsprites\n"
     "from vaelab.widgets import TraversalWidget, InterpolationWidget, ArithmeticWidget\n"
     "bvae, vae, data = pretrained('beta_vae'), pretrained('vae'), small_dsprites(1024, seed=0)",
