@@ -37,7 +37,7 @@ RULES, one parametrized test per (document, command):
     fake CelebA tree (20 aligned-size JPEGs, the official partition file) at PATH, so the command really runs.
 Allow-list (never executed, each with its reason; a check that can run offline is made instead):
   * ALLOWED, by first word: `tests/run` (the suite itself: this file is part of it, running it would recurse);
-    `nbdev_test` (tests/run step 3 runs the notebooks; checked: `nbdev_test --help` exits 0 and every name after
+    `nbdev_test` (tests/run step 4 runs the notebooks; checked: `nbdev_test --help` exits 0 and every name after
     `--flags` is declared in settings.ini `tst_flags`); `nbdev_docs`, `nbdev_preview`, `nbdev_readme`,
     `nbdev_prepare` (need Quarto, which the docs workflow installs).
   * NOT_RUN, by pattern: vaelab commands that need what neither CI nor the document provides: a download
@@ -60,7 +60,7 @@ FIXTURES = {   # file a documented command reads -> content written into the doc
 }
 ALLOWED = {    # first word -> why the command is not executed
     'tests/run': 'the test suite itself: this test is part of it, running it here would recurse',
-    'nbdev_test': 'runs the notebooks, which tests/run step 3 does; its --flags are checked against settings.ini',
+    'nbdev_test': 'runs the notebooks, which tests/run step 4 does; its --flags are checked against settings.ini',
     'nbdev_docs': 'needs Quarto, which the docs workflow installs',
     'nbdev_preview': 'needs Quarto, which the docs workflow installs',
     'nbdev_readme': 'needs Quarto, which the docs workflow installs',

@@ -162,8 +162,9 @@ def sweep_row(model: BetaVAE, # a trained β-VAE (or VAE)
               x: torch.Tensor, # held-out images (N,C,H,W) in [0,1]
               seed: int = 0) -> dict: # seed of the posterior samples
     "One row of a β sweep: β, β_norm, KL/ELBO/BCE/MSE of chapter 9's scorer, recon NLL, active units."
-    from vaelab.evaluate import evaluate_model
-    rec = evaluate_model(model, x, seed=seed, lpips_model=None, fd_model=None)['reconstruction']
+    from vaelab.evaluate import score_images, summarize      # evaluate_model's reconstruction row, without its samples
+    g = torch.Generator(device=model_device(model)).manual_seed(seed + 1)
+    rec = summarize(score_images(model, x, lpips_model=None, generator=g))
     with evaluating(model): mu = torch.cat([model.embed(x[i:i + 256].to(model_device(model))) for i in range(0, len(x), 256)])
     b = model.config.beta
     return {'beta': b, 'beta_norm': beta_norm(b, model.config.latent_dim, int(np.prod(x.shape[1:]))), 'KL': rec['KL'],
