@@ -266,7 +266,7 @@ def zoo_main(argv=None): # arguments after `vaelab zoo`
     p = Parser(prog='vaelab zoo', description='The pretrained models shipped with vaelab: their table, or one model card.')
     p.add_argument('name', nargs='?', help=f"a pretrained model (one of: {', '.join(names()) or 'none yet'})")
     a = p.parse_args(argv)
-    if a.name: print(json.dumps(card(a.name), indent=2)); return card(a.name)
+    if a.name: print(json.dumps(card(a.name), indent=2, ensure_ascii=False)); return card(a.name)   # β, λ as themselves
     print(zoo_table()); return names()
 
 # %% ../nbs/11_cli.ipynb #2edd7351
