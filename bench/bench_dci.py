@@ -1,12 +1,13 @@
 #!/usr/bin/env python
 """Time DCI with scikit-learn's GradientBoostingClassifier (disentanglement_lib's definition) and with vaelab's
-vectorised boosted trees on the same arrays, in one run, and print both, their differences and the speed ratio.
+boosted trees (the compiled scan on a CPU; with --tensor also the vectorised tensor search) on the same arrays, in one
+run, and print the times, the differences and the speed ratio.
 
 The representation needs no model: the five varying dSprites factors (3, 6, 40, 32, 32 classes) scaled to [0, 1],
 mixed by a fixed sparse random (5 x D) matrix plus noise; the first --train points fit, the next --test points test.
 The CPU is often shared: the load average is printed next to the times, and the ratio (both measured in this run)
 is the number to compare.
-Usage: python bench/bench_dci.py [--train 10000] [--test 5000] [--dim 10] [--seed 0] [--device cpu|cuda] [--skip-sklearn]
+Usage: python bench/bench_dci.py [--train 10000] [--test 5000] [--dim 10] [--seed 0] [--device cpu|cuda] [--tensor] [--skip-sklearn]
 """
 import argparse, os, platform, time
 
@@ -27,6 +28,7 @@ def main(argv=None):
     ap.add_argument('--dim', type=int, default=10)
     ap.add_argument('--seed', type=int, default=0)
     ap.add_argument('--device', default='cpu')
+    ap.add_argument('--tensor', action='store_true', help="also time vaelab's vectorised tensor search on this device")
     ap.add_argument('--skip-sklearn', action='store_true', help='time only vaelab (no ratio)')
     a = ap.parse_args(argv)
     import numpy as np
@@ -36,8 +38,8 @@ def main(argv=None):
     print(f'{a.train:,} train / {a.test:,} test points, {a.dim}-D code, factor classes (3, 6, 40, 32, 32); '
           f'{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), device {a.device}', flush=True)
     res = {}
-    for name, kw in (('vaelab', dict(importance='gbt', device=a.device)), ('sklearn', dict(importance='gbt-sklearn'))):
-        if name == 'sklearn' and a.skip_sklearn: continue
+    runs = [('vaelab', dict(importance='gbt', device=a.device))] + [('tensor', dict(importance='gbt', device=a.device, search='tensor'))] * a.tensor
+    for name, kw in runs + [('sklearn', dict(importance='gbt-sklearn'))] * (not a.skip_sklearn):
         load0 = os.getloadavg()[0]; t = time.perf_counter(); cpu = time.process_time()
         out = dci(z, c, train_frac=frac, **kw)
         res[name] = (out, time.perf_counter() - t, time.process_time() - cpu)
@@ -48,7 +50,8 @@ def main(argv=None):
         print(f"|vaelab - sklearn|: importance {np.abs(v['importance'] - s['importance']).max():.1e}, "
               f"D {abs(v['disentanglement'] - s['disentanglement']):.1e}, C {abs(v['completeness'] - s['completeness']):.1e}, "
               f"test accuracy {abs(v['informativeness'] - s['informativeness']):.1e}")
-        print(f"speed ratio sklearn / vaelab: {res['sklearn'][1] / res['vaelab'][1]:.1f}x wall, {res['sklearn'][2] / res['vaelab'][2]:.1f}x CPU time")
+        for name in [n for n in ('vaelab', 'tensor') if n in res]:
+            print(f"speed ratio sklearn / {name}: {res['sklearn'][1] / res[name][1]:.1f}x wall, {res['sklearn'][2] / res[name][2]:.1f}x CPU time")
 
 
 if __name__ == '__main__': main()

@@ -170,9 +170,11 @@ def test_gbt_equals_sklearn(dim, k):
     assert abs((gbt_predict(m, z[2000:]) == c[2000:, k]).mean() - (sk.predict(z[2000:]) == c[2000:, k]).mean()) < (0.003 if k < 2 else 0.01)
     agree = (gbt_predict(m, z[2000:]) == sk.predict(z[2000:])).mean()
     if k < 2: assert agree > 0.98
-    else:   # with ties, sklearn under another random_state agrees with itself on only ~0.9 of the predictions
-        sk1 = GradientBoostingClassifier(n_estimators=stages, random_state=1).fit(z[:2000], c[:2000, k])
-        assert agree > (sk1.predict(z[2000:]) == sk.predict(z[2000:])).mean() - 0.05, agree
+    else:   # 40 classes, 10% right: ties broken another way move many close calls. Ours under another seed agrees
+        # with ours on only ~0.9 of the predictions (sklearn with itself across random states: ~0.91); we must agree
+        # with sklearn about as well as with ourselves (a wrong split rule would drop this far lower)
+        m1 = fit_gbt(z[:2000], c[:2000, k], n_stages=stages, device='cpu', seed=1)
+        assert agree > (gbt_predict(m1, z[2000:]) == gbt_predict(m, z[2000:])).mean() - 0.05, agree
 
 
 def test_gbt_by_hand():

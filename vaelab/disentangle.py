@@ -7,6 +7,7 @@ from __future__ import annotations
 import math, time, warnings
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence, runtime_checkable
+import numba
 import numpy as np
 import torch
 from .nets import model_device
@@ -15,11 +16,12 @@ from .nets import model_device
 __all__ = ['GBT_TIE', 'GBT_EPS', 'SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData', 'check_ground_truth', 'ToyGroundTruth',
            'representation_fn', 'sample_codes', 'check_codes_factors', 'train_test_split', 'discretize',
            'mutual_info_matrix', 'entropies', 'mig', 'modularity', 'modularity_explicitness', 'sap_matrix', 'sap',
-           'dci_from_importance', 'Presorted', 'presort', 'node_stats', 'position_terms', 'best_splits', 'mask_ties',
-           'split_thresholds', 'impurity_decrease', 'gbt_workspace', 'partition', 'grow_trees', 'GBTModel', 'init_raw',
-           'leaf_values', 'boost_stage', 'fit_gbt', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups',
-           'beta_vae_score', 'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement',
-           'latent_traversal', 'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
+           'dci_from_importance', 'Presorted', 'presort', 'splittable', 'node_stats', 'position_terms', 'pick_latent',
+           'best_splits', 'mask_ties', 'split_thresholds', 'impurity_decrease', 'gbt_workspace', 'partition',
+           'grow_trees', 'scan_splits', 'route', 'scan_trees', 'GBTModel', 'init_raw', 'leaf_values', 'boost_stage',
+           'fit_gbt', 'walk_trees', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score',
+           'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement', 'latent_traversal',
+           'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
 
 # %% ../nbs/06_disentanglement.ipynb #d29977d2
 @runtime_checkable
@@ -272,6 +274,7 @@ class Presorted:
     x: torch.Tensor      # (D, N) float64 copies of the float32 codes (sklearn trees see float32)
     x32: torch.Tensor    # (D, N) float32 codes
     order: torch.Tensor  # (D, N) sample at each sorted position
+    xs: torch.Tensor     # (D, N) float32 codes in that order
     close: torch.Tensor  # (D, A) sorted positions whose successor is within TIE (padding: N-1)
 
 # %% ../nbs/06_disentanglement.ipynb #ba7a01d2
@@ -285,7 +288,14 @@ def presort(codes, # codes (N, D)
     pos = torch.full((D, max(int(close.sum(1).max()), 1)), N - 1, dtype=torch.long, device=x32.device)
     for f in range(D):
         p = close[f].nonzero().squeeze(1); pos[f, :len(p)] = p
-    return Presorted(x32.double(), x32, order, pos)
+    return Presorted(x32.double(), x32, order, xs, pos)
+
+# %% ../nbs/06_disentanglement.ipynb #ca1542c6
+def splittable(n, S, Q, # count, residual sum and sum of squares of every node (T, M)
+               alive): # (T, M) nodes that exist (their parent was split)
+    "Nodes (T, M) that may split: they exist, hold 2 samples or more and their residuals spread (sklearn: impurity > eps)."
+    nc = n.clamp(min=1)
+    return alive & (n >= 2) & (Q / nc - (S / nc) ** 2 > GBT_EPS)
 
 # %% ../nbs/06_disentanglement.ipynb #fcb01fcb
 def node_stats(node, # (T, N) node of every sample in each tree, 0..M-1
@@ -296,8 +306,7 @@ def node_stats(node, # (T, N) node of every sample in each tree, 0..M-1
     n = torch.zeros(r.shape[0], M, dtype=r.dtype, device=r.device).scatter_add_(1, node, torch.ones_like(r))
     S = torch.zeros_like(n).scatter_add_(1, node, r)
     Q = torch.zeros_like(n).scatter_add_(1, node, r * r)
-    nc = n.clamp(min=1)
-    ok = alive & (n >= 2) & (Q / nc - (S / nc) ** 2 > GBT_EPS)     # sklearn: impurity <= eps makes a leaf
+    ok = splittable(n, S, Q, alive)
     ni = n.long()
     return n, S, ok, ni.cumsum(1) - ni, S.cumsum(1) - S
 
@@ -312,6 +321,14 @@ def position_terms(n, S, ok, start, before): # the outputs of `node_stats`, (T, 
     w = torch.where(ok.gather(1, seg) & (nL < n_p), 1 / (nL * (n_p - nL)), 0.)
     return seg, off, w
 
+# %% ../nbs/06_disentanglement.ipynb #5d052384
+def pick_latent(G, # (T, D, M) best gain of every latent in every node
+                gen=None): # torch.Generator
+    "The latent (T, M) of the largest gain; among latents as good as the best (to rounding) one at random, like sklearn."
+    best = G.amax(1, keepdim=True)
+    tied = G >= best - 1e-12 * best.abs()
+    return (tied * torch.rand(G.shape, generator=gen, device=G.device, dtype=G.dtype)).argmax(1)
+
 # %% ../nbs/06_disentanglement.ipynb #e78187ff
 def best_splits(cs, # (T, D, N) residual prefix sums in every latent's (node, value) order; overwritten by the gains
                 seg, off, w, # position terms (T, N)
@@ -322,9 +339,7 @@ def best_splits(cs, # (T, D, N) residual prefix sums in every latent's (node, va
     gain = cs.sub_(off[:, None]).square_().mul_(w[:, None])                # sklearn's improvement / n, in place
     if M == 1: G = gain.amax(2, keepdim=True)
     else: G = torch.full((T, D, M), -math.inf, dtype=cs.dtype, device=cs.device).scatter_reduce_(2, seg[:, None].expand(T, D, N), gain, 'amax')
-    best = G.amax(1, keepdim=True)
-    tied = G >= best - 1e-12 * best.abs()                              # latents as good as the best (to rounding)
-    f = (tied * torch.rand(G.shape, generator=gen, device=cs.device, dtype=cs.dtype)).argmax(1)   # one at random, like sklearn
+    f = pick_latent(G, gen)
     g = gain.gather(1, f.gather(1, seg)[:, None]).squeeze(1)          # (T, N) gain of each node's chosen latent
     ar = torch.arange(N, device=cs.device).expand(T, N)
     p = torch.full((T, M), N, device=cs.device).scatter_reduce_(1, seg, torch.where(g == G.gather(1, f[:, None]).squeeze(1).gather(1, seg), ar, N), 'amin')
@@ -412,6 +427,70 @@ def grow_trees(P:Presorted, # the presorted codes
         feats.append(f); thrs.append(thr)
     return node, feats, thrs, imp
 
+# %% ../nbs/06_disentanglement.ipynb #5d0a8b0b
+@numba.njit(parallel=True, cache=True)
+def scan_splits(order, xs, # (D, N) sample and its float32 value at each sorted position of every latent
+                node, rT, # (N, T) node (0..M-1) and residual of every sample in every tree
+                n, S, ok): # (T, M) count, residual sum and may-split of every node
+    "Best cut of every latent in every node: gain d²/(n_L n_R) (D, T, M), -1 where none, and the values either side."
+    N, T = rT.shape; D, M = order.shape[0], n.shape[1]; n, S, ok = n.ravel(), S.ravel(), ok.ravel()
+    cell = np.empty((N, T), np.int32)                                  # node t*M + m of tree t, -1: may not split
+    for s in range(N):
+        for t in range(T): cell[s, t] = t * M + node[s, t] if ok[t * M + node[s, t]] else -1
+    gain, lo, hi = np.full((D, T * M), -1.), np.zeros((D, T * M), np.float32), np.zeros((D, T * M), np.float32)
+    for f in numba.prange(D):
+        cnt, acc, last = np.zeros(T * M), np.zeros(T * M), np.full(T * M, np.inf, np.float32)
+        best, below, above, order_f, xs_f = gain[f], lo[f], hi[f], order[f], xs[f]     # rows (views)
+        for i in range(N):
+            x = xs_f[i]; cells = cell[order_f[i]]; rs = rT[order_f[i]]
+            for t in range(T):
+                k = cells[t]
+                if k < 0: continue
+                c = cnt[k]; a = acc[k]
+                if x > last[k] + np.float32(GBT_TIE):                  # a cut between the node's last sample and this one
+                    nR = n[k] - c; d = nR * a - c * (S[k] - a); g = d * d / (c * nR)
+                    if g > best[k]:
+                        best[k] = g; below[k] = last[k]; above[k] = x
+                cnt[k] = c + 1; acc[k] = a + rs[t]; last[k] = x
+    return gain.reshape(D, T, M), lo.reshape(D, T, M), hi.reshape(D, T, M)
+
+# %% ../nbs/06_disentanglement.ipynb #f4346a82
+@numba.njit(parallel=True, cache=True)
+def route(x, # (N, D) float32 codes
+          node, rT, # (N, T) node of every sample in every tree (updated in place to its child) and residuals
+          feat, thr): # (T, M) latent and threshold of every node (+inf: not split)
+    "Send every sample to its child 2m (x <= threshold) or 2m+1: -> count, residual sum and sum of squares of the children (T, 2M)."
+    N, T = node.shape; M = feat.shape[1]
+    n, S, Q = np.zeros((T, 2 * M)), np.zeros((T, 2 * M)), np.zeros((T, 2 * M))
+    for t in numba.prange(T):                                          # trees in parallel, samples in order: sums repeatable
+        for s in range(N):
+            m = node[s, t]; c = 2 * m + (x[s, feat[t, m]] > thr[t, m]); node[s, t] = c
+            v = rT[s, t]; n[t, c] += 1; S[t, c] += v; Q[t, c] += v * v
+    return n, S, Q
+
+# %% ../nbs/06_disentanglement.ipynb #a19c1077
+def scan_trees(P:Presorted, # the presorted codes (CPU tensors)
+               r, # (T, N) residuals, one tree per row
+               depth:int=3, # levels of splits
+               gen=None, # torch.Generator for ties between latents
+               ws:dict=None): # unused (the signature of `grow_trees`)
+    "`grow_trees` by `scan_splits` and `route`: leaf (T, N), features and thresholds per level, importance (T, D)."
+    T, N = r.shape; D = P.order.shape[0]; rT, node, x = r.T.contiguous(), torch.zeros(N, T, dtype=torch.long), P.x32.T.contiguous()
+    n, S, Q = torch.full((T, 1), float(N), dtype=r.dtype), r.sum(1, keepdim=True), (r * r).sum(1, keepdim=True)
+    alive, imp, feats, thrs = torch.ones(T, 1, dtype=torch.bool), torch.zeros(T, D, dtype=r.dtype), [], []
+    for l in range(depth):
+        ok = splittable(n, S, Q, alive)
+        out = scan_splits(P.order.numpy(), P.xs.numpy(), node.numpy(), rT.numpy(), n.numpy(), S.numpy(), ok.numpy())
+        G, lo, hi = (torch.from_numpy(a).transpose(0, 1) for a in out)           # (T, D, M)
+        f = pick_latent(G, gen); at = lambda a: a.gather(1, f[:, None]).squeeze(1)
+        split = ok & (at(G) >= 0); f = torch.where(split, f, 0)
+        thr = torch.where(split, at(lo).double() / 2 + at(hi).double() / 2, math.inf)
+        n2, S2, Q2 = map(torch.from_numpy, route(x.numpy(), node.numpy(), rT.numpy(), f.numpy(), thr.numpy()))
+        imp.scatter_add_(1, f, impurity_decrease(n, S, S2[:, ::2], n2[:, ::2], split) / N)
+        n, S, Q, alive = n2, S2, Q2, split.repeat_interleave(2, 1)
+        feats.append(f); thrs.append(thr)
+    return node.T, feats, thrs, imp
+
 # %% ../nbs/06_disentanglement.ipynb #9b6e59f5
 @dataclass
 class GBTModel:
@@ -447,12 +526,12 @@ def boost_stage(P:Presorted, # the presorted codes
                 Y, # (T, N) one-hot classes
                 lr:float, depth:int, chunk:int, # learning rate, tree depth, trees grown per call
                 gen=None, # torch.Generator for ties between latents
-                ws:dict=None): # `gbt_workspace(P, chunk)`, shared by the calls; default: new buffers
+                ws:dict=None, # `gbt_workspace(P, chunk)` for `grow_trees`, shared by the calls; default: new buffers
+                grow=None): # `scan_trees` or `grow_trees` (default)
     "One boosting stage: residuals, T trees, Newton leaf values, raw += lr·value. -> (feats, thrs, values, importance (D,))."
     T = Y.shape[0]; K = T if T > 1 else 2
     g = Y - (torch.sigmoid(raw) if T == 1 else torch.softmax(raw, 0))             # residuals = negative gradient
-    ws = ws or gbt_workspace(P, min(chunk, T))
-    parts = [grow_trees(P, g[i:i + chunk], depth, gen, ws) for i in range(0, T, chunk)]
+    parts = [(grow or grow_trees)(P, g[i:i + chunk], depth, gen, ws) for i in range(0, T, chunk)]
     leaf = torch.cat([q[0] for q in parts])
     val = leaf_values(leaf, g, Y, 2 ** depth, (K - 1) / K if K > 2 else 1.)
     raw += lr * val.gather(1, leaf)
@@ -466,33 +545,59 @@ def fit_gbt(x, # codes (N, D)
             lr:float=0.1, # learning rate
             depth:int=3, # tree depth
             device=None, # torch device; default CUDA if available
-            chunk:int=None, # trees grown per call (default: 8 on the CPU, cache-sized; all on a GPU)
-            threads:int=1, # CPU threads (more threads spin and slow down on a busy CPU)
+            search:str=None, # 'scan' (`scan_trees`, the CPU default) or 'tensor' (`grow_trees`, the GPU default)
+            chunk:int=None, # trees grown per call (default: all; 8 for 'tensor' on the CPU, cache-sized)
+            threads:int=None, # CPU threads (default: all cores for 'scan', 1 for 'tensor', whose threads spin on a busy CPU)
             seed:int=0): # seeds the choice between equally good latents
-    "sklearn's GradientBoostingClassifier() with its defaults, vectorised in torch: -> `GBTModel`."
-    P = presort(x, device); dev = P.x.device
+    "sklearn's GradientBoostingClassifier() with its defaults, in torch and a compiled scan: -> `GBTModel`."
+    P = presort(x, device); dev = P.x.device; search = search or ('tensor' if dev.type == 'cuda' else 'scan')
+    if search not in ('scan', 'tensor') or (search == 'scan' and dev.type != 'cpu'):
+        raise ValueError(f"search: expected 'scan' (CPU) or 'tensor', got {search!r} on {dev.type}")
     classes, yi = np.unique(np.asarray(y), return_inverse=True); K = len(classes)
     if K < 2: raise ValueError(f"y: expected at least 2 classes, got {K} ({classes})")
     yi = torch.as_tensor(yi, device=dev); T = 1 if K == 2 else K
     Y = (yi[None] == torch.arange(K, device=dev)[:, None]).double()[K - T:]      # one-hot (T, N)
     raw0 = init_raw(yi, K); raw = raw0[:, None].repeat(1, len(yi))
-    chunk, imp, stages = chunk or (T if dev.type == 'cuda' else 8), 0., []
+    chunk, imp, stages = chunk or (8 if (search, dev.type) == ('tensor', 'cpu') else T), 0., []
     gen = torch.Generator(device=dev); gen.manual_seed(seed)
-    ws, nt = gbt_workspace(P, min(chunk, T)), torch.get_num_threads(); torch.set_num_threads(threads if dev.type == 'cpu' else nt)
+    ws = gbt_workspace(P, min(chunk, T)) if search == 'tensor' else None
+    nt, nn = torch.get_num_threads(), numba.get_num_threads(); th = threads or (nn if search == 'scan' else 1)
+    if dev.type == 'cpu': torch.set_num_threads(th); numba.set_num_threads(min(th, numba.config.NUMBA_NUM_THREADS))
     try:
         for _ in range(n_stages):
-            *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen, ws); stages.append(trees); imp = imp + im
-    finally: torch.set_num_threads(nt)
+            *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen, ws, scan_trees if search == 'scan' else grow_trees)
+            stages.append(trees); imp = imp + im
+    finally: torch.set_num_threads(nt); numba.set_num_threads(nn)
     imp = imp / imp.sum() if imp.sum() > 0 else imp
     return GBTModel(classes, raw0, *map(list, zip(*stages)), lr, imp.cpu().numpy())
 
+# %% ../nbs/06_disentanglement.ipynb #62d589c4
+@numba.njit(parallel=True, cache=True)
+def walk_trees(x, # (N, D) float32 codes
+               feat, thr, # (stages, T, 2**depth - 1) latent and threshold of every node, level after level
+               val, # (stages, T, 2**depth) leaf values
+               lr:float, raw): # learning rate; (N, T) raw scores, updated in place
+    "Add every stage's tree values to the raw scores: each sample walks down every tree (the CPU twin of the tensor loop)."
+    N = x.shape[0]; stages, T, L = val.shape
+    for s in numba.prange(N):
+        for k in range(stages):
+            for t in range(T):
+                h = 0                                                  # heap index: the children of h are 2h+1, 2h+2
+                while h < L - 1: h = 2 * h + 1 + (x[s, feat[k, t, h]] > thr[k, t, h])
+                raw[s, t] += lr * val[k, t, h - (L - 1)]
+
 # %% ../nbs/06_disentanglement.ipynb #448ccacb
 def gbt_raw(model:GBTModel, # a fitted model
-            x): # codes (N, D)
+            x, # codes (N, D)
+            compiled:bool=None): # `walk_trees` (default on the CPU) or the tensor loop (any device)
     "Raw scores (T, N) of codes x (N, D)."
-    dev = model.raw0.device
-    xT = torch.as_tensor(np.asarray(x, np.float32), device=dev).double().T
-    raw = model.raw0[:, None].repeat(1, xT.shape[1])
+    dev = model.raw0.device; x32 = np.asarray(x, np.float32)
+    if compiled if compiled is not None else dev.type == 'cpu':
+        heap = lambda levels: torch.stack([torch.cat(ls, 1) for ls in levels]).numpy()
+        raw = model.raw0[None].repeat(len(x32), 1).numpy()
+        walk_trees(np.ascontiguousarray(x32), heap(model.feats), heap(model.thrs), torch.stack(model.values).numpy(), model.lr, raw)
+        return torch.from_numpy(raw).T
+    xT = torch.as_tensor(x32, device=dev).double().T; raw = model.raw0[:, None].repeat(1, xT.shape[1])
     for fs, ts, val in zip(model.feats, model.thrs, model.values):
         node = torch.zeros_like(raw, dtype=torch.long)
         for f, t in zip(fs, ts): node = 2 * node + (xT.gather(0, f.gather(1, node)) > t.gather(1, node))
@@ -517,7 +622,8 @@ def dci(codes, # representation (N, D)
         train_frac:float=2/3, # first part fits the predictors, the rest tests them
         importance:str='gbt', # 'gbt' (disentanglement_lib's boosted trees, ours), 'gbt-sklearn' (same, scikit-learn's, slow) or 'forest'
         seed:int=0, # random state of the scikit-learn trees
-        device=None): # torch device of 'gbt' (default: CUDA if available)
+        device=None, # torch device of 'gbt' (default: CUDA if available)
+        search:str=None): # boosted-tree search of 'gbt': 'scan' (CPU default) or 'tensor' (GPU default), see `fit_gbt`
     "DCI (Eastwood & Williams 2018) as disentanglement_lib computes it: D, C, informativeness (test accuracy) and importance (D, K)."
     if importance not in ('gbt', 'gbt-sklearn', 'forest'): raise ValueError(f"importance: expected 'gbt', 'gbt-sklearn' or 'forest', got {importance!r}")
     z, c, _ = check_codes_factors(codes, factors)
@@ -525,7 +631,7 @@ def dci(codes, # representation (N, D)
     R = np.zeros((z.shape[1], c.shape[1])); acc_tr, acc_te = [], []
     for k in range(c.shape[1]):
         if importance == 'gbt':
-            m = fit_gbt(z_tr, c_tr[:, k], device=device); imp, predict = m.importance, (lambda x, m=m: gbt_predict(m, x))
+            m = fit_gbt(z_tr, c_tr[:, k], device=device, search=search); imp, predict = m.importance, (lambda x, m=m: gbt_predict(m, x))
         else: m = _sklearn_trees(importance, seed).fit(z_tr, c_tr[:, k]); imp, predict = m.feature_importances_, m.predict
         R[:, k] = np.abs(imp)
         acc_tr.append((predict(z_tr) == c_tr[:, k]).mean()); acc_te.append((predict(z_te) == c_te[:, k]).mean())
