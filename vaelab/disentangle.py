@@ -5,6 +5,7 @@
 # %% ../nbs/06_disentanglement.ipynb #d866b505
 from __future__ import annotations
 import math, time, warnings
+from contextlib import contextmanager, nullcontext
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence, runtime_checkable
 import numba
@@ -18,10 +19,10 @@ __all__ = ['GBT_TIE', 'GBT_EPS', 'SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData
            'mutual_info_matrix', 'entropies', 'mig', 'modularity', 'modularity_explicitness', 'sap_matrix', 'sap',
            'dci_from_importance', 'Presorted', 'presort', 'splittable', 'node_stats', 'position_terms', 'pick_latent',
            'best_splits', 'mask_ties', 'split_thresholds', 'impurity_decrease', 'gbt_workspace', 'partition',
-           'grow_trees', 'scan_splits', 'route', 'scan_trees', 'GBTModel', 'init_raw', 'leaf_values', 'boost_stage',
-           'fit_gbt', 'walk_trees', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score',
-           'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement', 'latent_traversal',
-           'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
+           'grow_trees', 'numba_threads', 'scan_splits', 'route', 'scan_trees', 'GBTModel', 'init_raw', 'leaf_values',
+           'boost_stage', 'fit_gbt', 'walk_trees', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups',
+           'beta_vae_score', 'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement',
+           'latent_traversal', 'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
 
 # %% ../nbs/06_disentanglement.ipynb #d29977d2
 @runtime_checkable
@@ -427,6 +428,16 @@ def grow_trees(P:Presorted, # the presorted codes
         feats.append(f); thrs.append(thr)
     return node, feats, thrs, imp
 
+# %% ../nbs/06_disentanglement.ipynb #75289efb
+if numba.config.THREADING_LAYER == 'default': numba.config.THREADING_LAYER = 'workqueue'    # threads that wait without spinning
+
+@contextmanager
+def numba_threads(n:int=None): # threads for numba's parallel loops (default: as many as torch uses)
+    "Run numba's parallel loops on n threads, then restore the count."
+    old = numba.get_num_threads(); numba.set_num_threads(max(1, min(n or torch.get_num_threads(), numba.config.NUMBA_NUM_THREADS)))
+    try: yield
+    finally: numba.set_num_threads(old)
+
 # %% ../nbs/06_disentanglement.ipynb #5d0a8b0b
 @numba.njit(parallel=True, cache=True)
 def scan_splits(order, xs, # (D, N) sample and its float32 value at each sorted position of every latent
@@ -547,7 +558,7 @@ def fit_gbt(x, # codes (N, D)
             device=None, # torch device; default CUDA if available
             search:str=None, # 'scan' (`scan_trees`, the CPU default) or 'tensor' (`grow_trees`, the GPU default)
             chunk:int=None, # trees grown per call (default: all; 8 for 'tensor' on the CPU, cache-sized)
-            threads:int=None, # CPU threads (default: all cores for 'scan', 1 for 'tensor', whose threads spin on a busy CPU)
+            threads:int=None, # CPU threads (default: torch's thread count for 'scan', 1 for 'tensor'; threads spin on a busy CPU)
             seed:int=0): # seeds the choice between equally good latents
     "sklearn's GradientBoostingClassifier() with its defaults, in torch and a compiled scan: -> `GBTModel`."
     P = presort(x, device); dev = P.x.device; search = search or ('tensor' if dev.type == 'cuda' else 'scan')
@@ -561,13 +572,14 @@ def fit_gbt(x, # codes (N, D)
     chunk, imp, stages = chunk or (8 if (search, dev.type) == ('tensor', 'cpu') else T), 0., []
     gen = torch.Generator(device=dev); gen.manual_seed(seed)
     ws = gbt_workspace(P, min(chunk, T)) if search == 'tensor' else None
-    nt, nn = torch.get_num_threads(), numba.get_num_threads(); th = threads or (nn if search == 'scan' else 1)
-    if dev.type == 'cpu': torch.set_num_threads(th); numba.set_num_threads(min(th, numba.config.NUMBA_NUM_THREADS))
+    nt = torch.get_num_threads()
+    if dev.type == 'cpu' and search == 'tensor': torch.set_num_threads(threads or 1)
     try:
-        for _ in range(n_stages):
-            *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen, ws, scan_trees if search == 'scan' else grow_trees)
-            stages.append(trees); imp = imp + im
-    finally: torch.set_num_threads(nt); numba.set_num_threads(nn)
+        with numba_threads(threads) if search == 'scan' else nullcontext():
+            for _ in range(n_stages):
+                *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen, ws, scan_trees if search == 'scan' else grow_trees)
+                stages.append(trees); imp = imp + im
+    finally: torch.set_num_threads(nt)
     imp = imp / imp.sum() if imp.sum() > 0 else imp
     return GBTModel(classes, raw0, *map(list, zip(*stages)), lr, imp.cpu().numpy())
 
@@ -595,7 +607,7 @@ def gbt_raw(model:GBTModel, # a fitted model
     if compiled if compiled is not None else dev.type == 'cpu':
         heap = lambda levels: torch.stack([torch.cat(ls, 1) for ls in levels]).numpy()
         raw = model.raw0[None].repeat(len(x32), 1).numpy()
-        walk_trees(np.ascontiguousarray(x32), heap(model.feats), heap(model.thrs), torch.stack(model.values).numpy(), model.lr, raw)
+        with numba_threads(): walk_trees(np.ascontiguousarray(x32), heap(model.feats), heap(model.thrs), torch.stack(model.values).numpy(), model.lr, raw)
         return torch.from_numpy(raw).T
     xT = torch.as_tensor(x32, device=dev).double().T; raw = model.raw0[:, None].repeat(1, xT.shape[1])
     for fs, ts, val in zip(model.feats, model.thrs, model.values):
