@@ -570,15 +570,13 @@ def fit_gbt(x, # codes (N, D)
     Y = (yi[None] == torch.arange(K, device=dev)[:, None]).double()[K - T:]      # one-hot (T, N)
     raw0 = init_raw(yi, K); raw = raw0[:, None].repeat(1, len(yi))
     chunk, imp, stages = chunk or (8 if (search, dev.type) == ('tensor', 'cpu') else T), 0., []
-    gen = torch.Generator(device=dev); gen.manual_seed(seed)
+    gen, nt = torch.Generator(device=dev).manual_seed(seed), torch.get_num_threads()
     ws = gbt_workspace(P, min(chunk, T)) if search == 'tensor' else None
-    nt = torch.get_num_threads()
     if dev.type == 'cpu' and search == 'tensor': torch.set_num_threads(threads or 1)
     try:
         with numba_threads(threads) if search == 'scan' else nullcontext():
             for _ in range(n_stages):
-                *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen, ws, scan_trees if search == 'scan' else grow_trees)
-                stages.append(trees); imp = imp + im
+                *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen, ws, scan_trees if search == 'scan' else grow_trees); stages.append(trees); imp = imp + im
     finally: torch.set_num_threads(nt)
     imp = imp / imp.sum() if imp.sum() > 0 else imp
     return GBTModel(classes, raw0, *map(list, zip(*stages)), lr, imp.cpu().numpy())
