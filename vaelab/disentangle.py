@@ -6,7 +6,7 @@
 from __future__ import annotations
 import math, time, warnings
 from concurrent.futures import ThreadPoolExecutor
-from contextlib import contextmanager, nullcontext
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Callable, Protocol, Sequence, runtime_checkable
 import numba
@@ -215,7 +215,7 @@ def modularity_explicitness(codes, # representation (N, D)
     z_tr, c_tr, z_te, c_te = train_test_split(z, c, train_frac)
     mod, per = modularity(mutual_info_matrix(discretize(z_tr, bins), c_tr))
     s_tr, s_te = _standardize(z_tr, z_te)
-    def auc(k):
+    def auc_of(k):
         clf = LogisticRegression().fit(s_tr, c_tr[:, k]); p = clf.predict_proba(s_te)
         onehot = c_te[:, k:k+1] == clf.classes_[None]
         ok = onehot.any(0) & ~onehot.all(0)           # classes with positives and negatives in the test set
@@ -224,7 +224,7 @@ def modularity_explicitness(codes, # representation (N, D)
     with warnings.catch_warnings(), threadpool_limits(1), ThreadPoolExecutor(cores) as ex:
         warnings.simplefilter('ignore', ConvergenceWarning)   # separable factors stop at sklearn's max_iter=100: fine for AUC
         ks = np.argsort(-np.asarray(nk), kind='stable')       # one fit per core, most classes (slowest) first
-        auc = np.array(list(ex.map(auc, ks)))[np.argsort(ks)] # (the loss and gradient release the GIL)
+        auc = np.array(list(ex.map(auc_of, ks)))[np.argsort(ks)] # (the loss and gradient release the GIL)
     return {'modularity': mod, 'modularity_per_latent': per, 'explicitness': float(np.mean(auc)), 'explicitness_per_factor': auc}
 
 # %% ../nbs/06_disentanglement.ipynb #4eeff10c
