@@ -7,7 +7,7 @@ The representation needs no model: the five varying dSprites factors (3, 6, 40, 
 mixed by a fixed sparse random (5 x D) matrix plus noise; the first --train points fit, the next --test points test.
 The CPU is often shared: the load average is printed next to the times, and the ratio (both measured in this run)
 is the number to compare.
-Usage: python bench/bench_dci.py [--train 10000] [--test 5000] [--dim 10] [--seed 0] [--device cpu|cuda] [--tensor] [--skip-sklearn]
+Usage: python bench/bench_dci.py [--train 10000] [--test 5000] [--dim 10] [--seed 0] [--stages 100] [--device cpu|cuda] [--tensor] [--skip-sklearn]
 """
 import argparse, os, platform, time
 
@@ -27,6 +27,7 @@ def main(argv=None):
     ap.add_argument('--test', type=int, default=5_000)
     ap.add_argument('--dim', type=int, default=10)
     ap.add_argument('--seed', type=int, default=0)
+    ap.add_argument('--stages', type=int, default=100, help="boosting stages (DCI as published: 100; fewer only for a quick check)")
     ap.add_argument('--device', default='cpu')
     ap.add_argument('--tensor', action='store_true', help="also time vaelab's vectorised tensor search on this device")
     ap.add_argument('--skip-sklearn', action='store_true', help='time only vaelab (no ratio)')
@@ -35,13 +36,13 @@ def main(argv=None):
     from vaelab.disentangle import dci
     z, c = code(a.train + a.test, a.dim, a.seed)
     frac = a.train / (a.train + a.test)
-    print(f'{a.train:,} train / {a.test:,} test points, {a.dim}-D code, factor classes (3, 6, 40, 32, 32); '
+    print(f'{a.train:,} train / {a.test:,} test points, {a.dim}-D code, factor classes (3, 6, 40, 32, 32), {a.stages} stages; '
           f'{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), device {a.device}', flush=True)
     res = {}
     runs = [('vaelab', dict(importance='gbt', device=a.device))] + [('tensor', dict(importance='gbt', device=a.device, search='tensor'))] * a.tensor
     for name, kw in runs + [('sklearn', dict(importance='gbt-sklearn'))] * (not a.skip_sklearn):
         load0 = os.getloadavg()[0]; t = time.perf_counter(); cpu = time.process_time()
-        out = dci(z, c, train_frac=frac, **kw)
+        out = dci(z, c, train_frac=frac, n_stages=a.stages, **kw)
         res[name] = (out, time.perf_counter() - t, time.process_time() - cpu)
         print(f"{name:8s} {res[name][1]:8.1f} s wall {res[name][2]:8.1f} s CPU  (load average {load0:.1f} -> {os.getloadavg()[0]:.1f})  "
               f"D {out['disentanglement']:.4f}  C {out['completeness']:.4f}  I {out['informativeness']:.4f}", flush=True)

@@ -28,6 +28,9 @@ RULES, one parametrized test per (document, command):
     span that only names a subcommand (`vaelab evaluate`): not runnable as written, so `vaelab SUB [--model M] --help`
     must exit 0 for every subcommand named (with the synopsis's model, if it names one), and every `--flag` it shows
     must appear in that help (for `vaelab tune`, which hands unknown flags to every run: in `vaelab train`'s help).
+  * `python bench/SCRIPT.py ...` (a speed claim's command): run through bash with the small sizes of BENCH_SMALL
+    appended (argparse keeps the last value), so the script, its flags and its printed report are exercised in
+    seconds; a bench script without an entry there fails (the timings themselves are measured by hand, never in tests).
   * `torchrun ...`: run like a vaelab command on the CPU (CUDA hidden), with `--nproc_per_node` rewritten to 2 and a
     free local master port (gloo backend).
   * `a && b`: each part by its own rule, in order, all must pass (one bash call when every part is a plain run).
@@ -71,6 +74,10 @@ NOT_RUN = [    # (pattern, reason): vaelab commands that need a download or stud
     (r'^vaelab grade\b', "grades students' submissions, which no documented command creates (tests/test_assignments.py grades some)"),
 ]
 REPO_COMMANDS = re.compile(r'(?<![\w-])(?:nbdev_export|nbdev_clean|vaelab assignments)\b')   # read the course's own nbs/
+BENCH_SMALL = {   # bench script -> flags that shrink it to seconds (appended to the documented command)
+    'bench_dci.py': '--train 300 --test 150 --dim 5 --stages 5',
+    'bench_metrics.py': '--n 900',
+}
 FORWARDS = {'tune': 'train'}   # subcommand -> the subcommand its unknown flags go to
 
 
@@ -106,8 +113,8 @@ def block_commands(body: str) -> list:
 
 
 def _inline(prose: str) -> list:
-    "Inline code spans that start with `vaelab ` (newlines inside a span read as spaces)."
-    return [re.sub(r'\s+', ' ', s).strip() for s in re.findall(r'(?<!`)`(vaelab [^`]+)`(?!`)', prose)]
+    "Inline code spans that start with `vaelab ` or `python bench/` (newlines inside a span read as spaces)."
+    return [re.sub(r'\s+', ' ', s).strip() for s in re.findall(r'(?<!`)`((?:vaelab |python3? bench/)[^`]+)`(?!`)', prose)]
 
 
 def extract(md: str) -> list:
@@ -163,7 +170,7 @@ def _split(cmd: str, ops: str) -> list:
 
 
 def classify(origin: str, cmd: str):
-    "What to do with one command: (kind, detail), kind in run torchrun help not_run nbdev_test chain allowed unknown."
+    "What to do with one command: (kind, detail), kind in run bench torchrun help not_run nbdev_test chain allowed unknown."
     loop = re.fullmatch(r'(?:for|while)\s[^;]*;\s*do\s+(.*?);?\s*done', cmd.strip())
     if loop:
         kinds = {classify(origin, p)[0] for p in _split(loop.group(1), r';')}
@@ -186,6 +193,10 @@ def classify(origin: str, cmd: str):
             if re.search(pattern, bare): return 'not_run', (reason, synopsis_checks(bare))
         return 'run', cmd
     if first == 'torchrun': return 'torchrun', cmd
+    bench = re.match(r'python3? bench/(\w+\.py)\b', bare)
+    if bench:
+        small = BENCH_SMALL.get(bench.group(1))
+        return ('bench', f'{cmd} {small}') if small else ('unknown', f'bench script {bench.group(1)!r} has no small sizes in BENCH_SMALL')
     if first in ('nbdev_export', 'nbdev_clean'): return 'run', cmd
     if first == 'nbdev_test': return 'nbdev_test', cmd
     if first in ALLOWED: return 'allowed', ALLOWED[first]
@@ -366,6 +377,7 @@ def run_one(kind, detail, cmd, d: Path):
             if not ok: return False, f'part `{part}` failed: {summary}'
         return True, 'every part passed'
     run, env = cmd, _env()
+    if kind == 'bench': run = f'cd {shlex.quote(str(ROOT))} && {detail}'        # the bench scripts live in the repository
     write_fixtures(cmd, d)
     if re.fullmatch(r'vaelab(\s.*)?', cmd) and not SHELL_SYNTAX.search(cmd):     # a plain run: in this process
         rc, out, secs = in_process(cmd, d)

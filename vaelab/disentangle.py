@@ -27,9 +27,9 @@ __all__ = ['GBT_TIE', 'GBT_EPS', 'GBT_AHEAD', 'GBT_BLOCKS', 'SCORE_NAMES', 'SCOR
            'impurity_decrease', 'gbt_workspace', 'partition', 'grow_trees', 'numba_threads', 'prefetch', 'scan_splits',
            'root_cuts', 'scan_root', 'add_blocks', 'route', 'scan_trees', 'GBTModel', 'init_raw', 'leaf_values',
            'boost_stage', 'gbt_search', 'gbt_target', 'fit_gbt', 'residuals', 'newton_step', 'boost_scan', 'fit_gbts',
-           'walk_trees', 'gbt_raw', 'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score', 'factor_vae_score',
-           'MetricReport', 'evaluate_codes', 'score_disentanglement', 'latent_traversal', 'score_bars',
-           'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
+           'walk_trees', 'gbt_raw', 'gbt_labels', 'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score',
+           'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement', 'latent_traversal',
+           'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
 
 # %% ../nbs/06_disentanglement.ipynb #d29977d2
 @runtime_checkable
@@ -561,11 +561,15 @@ def scan_trees(P:Presorted, # the presorted codes (CPU tensors)
                rT, # (N, T) residuals, one tree per column
                depth:int=3, # levels of splits
                gen=None, # torch.Generator for ties between latents, or a list of them, one per target
-               sizes:list=None): # trees of each target when `gen` is a list
+               sizes:list=None, # trees of each target when `gen` is a list
+               node=None, # (N, T) int8 buffer for the nodes (reused by `boost_scan`); default: a new one
+               roots=None): # count, residual sum and sum of squares of the roots (T, 1) each (from `residuals`); default: summed here
     "The trees of `grow_trees` by `scan_root`, `scan_splits` and `route`: leaf (N, T), features and thresholds per level, importance (T, D)."
-    r = torch.as_tensor(rT); N, T = r.shape; D = P.order.shape[0]; x, node = P.x32.T.contiguous().numpy(), np.zeros((N, T), np.int64)
+    r = torch.as_tensor(rT); N, T = r.shape; D = P.order.shape[0]; x = P.x32.T.contiguous().numpy()
+    node = np.zeros((N, T), np.int8) if node is None else node; node.fill(0)
     gens, sizes = (gen, sizes) if isinstance(gen, list) else ([gen], [T])
-    n, S, Q = torch.full((T, 1), float(N), dtype=r.dtype), r.sum(0)[:, None], (r * r).sum(0)[:, None]
+    if roots is None: roots = (a[:, :1].copy() for a in route(x, node, r.numpy(), np.zeros((T, 1), np.int64), np.full((T, 1), np.inf)))   # nothing splits
+    n, S, Q = map(torch.from_numpy, roots)
     alive, imp, feats, thrs = torch.ones(T, 1, dtype=torch.bool), torch.zeros(T, D, dtype=r.dtype), [], []
     for l in range(depth):
         ok = splittable(n, S, Q, alive)
@@ -593,6 +597,7 @@ class GBTModel:
     values: list            # per stage: leaf values (T, 2**depth)
     lr: float               # learning rate
     importance: np.ndarray  # (D,) impurity-based importances, summing to 1 (or all 0)
+    fit_raw: torch.Tensor = None   # (T, N) raw scores of the training codes after the last stage (what `gbt_raw` gives them)
 
 def init_raw(y, # labels (N,) as class indices 0..K-1
              K:int): # number of classes
@@ -668,27 +673,30 @@ def fit_gbt(x, # codes (N, D)
             *trees, im = boost_stage(P, raw, Y, lr, depth, chunk, gen, ws); stages.append(trees); imp = imp + im
     finally: torch.set_num_threads(nt)
     imp = imp / imp.sum() if imp.sum() > 0 else imp
-    return GBTModel(classes, raw0, *map(list, zip(*stages)), lr, imp.cpu().numpy())
+    return GBTModel(classes, raw0, *map(list, zip(*stages)), lr, imp.cpu().numpy(), raw)
 
 
 # %% ../nbs/06_disentanglement.ipynb #f2df86d1
 @numba.njit(parallel=True, cache=True)
 def residuals(raw, Y, # (N, T) raw scores and one-hot classes
               first): # (T,) first tree of each tree's target
-    "Negative gradients y - p (N, T): softmax over the trees of each target, sigmoid where a target has one tree."
-    N, T = raw.shape; g = np.empty_like(raw)
-    for s in numba.prange(N):
-        a = 0
-        while a < T:
-            b = a + 1
-            while b < T and first[b] == a: b += 1
-            if b == a + 1: g[s, a] = Y[s, a] - 1 / (1 + np.exp(-raw[s, a]))
-            else:
-                mx = raw[s, a:b].max(); tot = 0.
-                for t in range(a, b): g[s, t] = np.exp(raw[s, t] - mx); tot += g[s, t]
-                for t in range(a, b): g[s, t] = Y[s, t] - g[s, t] / tot
-            a = b
-    return g
+    "Negative gradients y - p (N, T) (softmax over each target's trees, sigmoid where it has one), and the roots' count, sum, sum of squares (T, 1)."
+    N, T = raw.shape; g = np.empty_like(raw); B = min(GBT_BLOCKS, N); part = np.zeros((B, 3, T, 1))
+    for blk in numba.prange(B):                                        # sample blocks, summed like `route`'s
+        for s in range(blk * N // B, (blk + 1) * N // B):
+            a = 0
+            while a < T:
+                b = a + 1
+                while b < T and first[b] == a: b += 1
+                if b == a + 1: g[s, a] = Y[s, a] - 1 / (1 + np.exp(-raw[s, a]))
+                else:
+                    mx = raw[s, a:b].max(); tot = 0.
+                    for t in range(a, b): g[s, t] = np.exp(raw[s, t] - mx); tot += g[s, t]
+                    for t in range(a, b): g[s, t] = Y[s, t] - g[s, t] / tot
+                a = b
+            for t in range(T): v = g[s, t]; part[blk, 0, t, 0] += 1; part[blk, 1, t, 0] += v; part[blk, 2, t, 0] += v * v
+    n, S, Q = add_blocks(part)
+    return g, n, S, Q
 
 
 # %% ../nbs/06_disentanglement.ipynb #3144312b
@@ -719,11 +727,11 @@ def boost_scan(P:Presorted, # the presorted codes (CPU)
                gens:list, sizes:list, # one torch.Generator per target, and its number of trees
                threads:int=None): # CPU threads (default: torch's count)
     "The boosting loop of the compiled scan: -> per stage (features, thresholds, leaf values (T, L)), importance (T, D)."
-    stages, imp = [], 0.
+    stages, imp, node = [], 0., np.zeros(raw.shape, np.int8)
     with numba_threads(threads):
         for _ in range(n_stages):
-            g = residuals(raw, Y, first)
-            leaf, feats, thrs, im = scan_trees(P, g, depth, gens, sizes)
+            g, *roots = residuals(raw, Y, first)
+            leaf, feats, thrs, im = scan_trees(P, g, depth, gens, sizes, node, roots)
             val = newton_step(leaf.numpy(), g, Y, factor, 2 ** depth, lr, raw)
             stages.append((feats, thrs, torch.from_numpy(val))); imp = imp + im
     return stages, imp
@@ -742,13 +750,13 @@ def fit_gbts(x, # codes (N, D)
     Y, raw0 = torch.cat([t[1] for t in tg]).T.contiguous().numpy(), torch.cat([t[2] for t in tg])
     first = np.repeat(np.cumsum([0] + sizes[:-1]), sizes)
     factor = np.repeat([(len(t[0]) - 1) / len(t[0]) if len(t[0]) > 2 else 1. for t in tg], sizes)
-    stages, imp = boost_scan(presort(x, 'cpu'), Y, first, factor, raw0[None].repeat(len(Y), 1).numpy(), n_stages, lr, depth,
-                             [torch.Generator().manual_seed(seed) for _ in tg], sizes, threads)
+    raw = raw0[None].repeat(len(Y), 1).numpy()
+    stages, imp = boost_scan(presort(x, 'cpu'), Y, first, factor, raw, n_stages, lr, depth, [torch.Generator().manual_seed(seed) for _ in tg], sizes, threads)
     models, a = [], 0
     for (classes, _, r0), T in zip(tg, sizes):
         im, cut = imp[a:a + T].sum(0), (lambda ls, a=a, T=T: [l[a:a + T] for l in ls])
         models.append(GBTModel(classes, r0, [cut(f) for f, _, _ in stages], [cut(t) for _, t, _ in stages], [v[a:a + T] for _, _, v in stages],
-                               lr, (im / im.sum() if im.sum() > 0 else im).numpy()))
+                               lr, (im / im.sum() if im.sum() > 0 else im).numpy(), torch.from_numpy(raw[:, a:a + T].T.copy())))
         a += T
     return models
 
@@ -786,36 +794,42 @@ def gbt_raw(model:GBTModel, # a fitted model
         raw += model.lr * val.gather(1, node)
     return raw
 
-def gbt_predict(model:GBTModel, # a fitted model
-                x): # codes (N, D)
-    "Predicted labels (N,): the class of the largest raw score (positive log-odds for 2 classes)."
-    raw = gbt_raw(model, x)
+def gbt_labels(model:GBTModel, # a fitted model
+               raw): # (T, N) raw scores, e.g. `gbt_raw(model, x)` or `model.fit_raw`
+    "Labels (N,) of raw scores: the class of the largest raw score (positive log-odds for 2 classes)."
     return model.classes[((raw[0] > 0).long() if raw.shape[0] == 1 else raw.argmax(0)).cpu().numpy()]
 
+def gbt_predict(model:GBTModel, # a fitted model
+                x): # codes (N, D)
+    "Predicted labels (N,) of codes x (N, D)."
+    return gbt_labels(model, gbt_raw(model, x))
+
 # %% ../nbs/06_disentanglement.ipynb #fda0fac4
-def _sklearn_trees(importance:str, seed:int):
+def _sklearn_trees(importance:str, seed:int, n_stages:int=100):
     "scikit-learn's estimator for `dci(importance=...)`: extra trees ('forest') or boosted trees ('gbt-sklearn')."
     from sklearn.ensemble import ExtraTreesClassifier, GradientBoostingClassifier
     if importance == 'forest': return ExtraTreesClassifier(50, max_features=None, min_samples_leaf=20, n_jobs=1, random_state=seed)
-    return GradientBoostingClassifier(random_state=seed)
+    return GradientBoostingClassifier(n_estimators=n_stages, random_state=seed)
 
 def dci(codes, # representation (N, D)
         factors, # factor classes (N, K)
         train_frac:float=2/3, # first part fits the predictors, the rest tests them
         importance:str='gbt', # 'gbt' (disentanglement_lib's boosted trees, ours), 'gbt-sklearn' (same, scikit-learn's, slow) or 'forest'
-        seed:int=0, # random state of the scikit-learn trees
+        seed:int=0, # random state of the trees (which of equally good latents a node takes)
         device=None, # torch device of 'gbt' (default: CUDA if available)
-        search:str=None): # boosted-tree search of 'gbt': 'scan' (CPU default) or 'tensor' (GPU default), see `fit_gbt`
+        search:str=None, # boosted-tree search of 'gbt': 'scan' (CPU default) or 'tensor' (GPU default), see `fit_gbt`
+        n_stages:int=100): # boosting stages of 'gbt' and 'gbt-sklearn' (disentanglement_lib: scikit-learn's default, 100)
     "DCI (Eastwood & Williams 2018) as disentanglement_lib computes it: D, C, informativeness (test accuracy) and importance (D, K)."
     if importance not in ('gbt', 'gbt-sklearn', 'forest'): raise ValueError(f"importance: expected 'gbt', 'gbt-sklearn' or 'forest', got {importance!r}")
     z, c, _ = check_codes_factors(codes, factors)
     z_tr, c_tr, z_te, c_te = train_test_split(z, c, train_frac)
     R = np.zeros((z.shape[1], c.shape[1])); acc_tr, acc_te = [], []
-    if importance == 'gbt': fits = [(m.importance, lambda x, m=m: gbt_predict(m, x)) for m in fit_gbts(z_tr, c_tr, device=device, search=search)]
-    else: fits = [(m.feature_importances_, m.predict) for m in (_sklearn_trees(importance, seed).fit(z_tr, c_tr[:, k]) for k in range(c.shape[1]))]
-    for k, (imp, predict) in enumerate(fits):
+    if importance == 'gbt':       # the training predictions are the fit's own final raw scores: no second walk
+        fits = [(m.importance, gbt_labels(m, m.fit_raw), lambda x, m=m: gbt_predict(m, x)) for m in fit_gbts(z_tr, c_tr, n_stages, device=device, search=search, seed=seed)]
+    else: fits = [(m.feature_importances_, m.predict(z_tr), m.predict) for m in (_sklearn_trees(importance, seed, n_stages).fit(z_tr, c_tr[:, k]) for k in range(c.shape[1]))]
+    for k, (imp, pred_tr, predict) in enumerate(fits):
         R[:, k] = np.abs(imp)
-        acc_tr.append((predict(z_tr) == c_tr[:, k]).mean()); acc_te.append((predict(z_te) == c_te[:, k]).mean())
+        acc_tr.append((pred_tr == c_tr[:, k]).mean()); acc_te.append((predict(z_te) == c_te[:, k]).mean())
     d, cm, _, _ = dci_from_importance(R)
     return {'disentanglement': d, 'completeness': cm, 'informativeness': float(np.mean(acc_te)),
             'informativeness_train': float(np.mean(acc_tr)), 'importance': R}
