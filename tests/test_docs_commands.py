@@ -28,9 +28,9 @@ RULES, one parametrized test per (document, command):
     span that only names a subcommand (`vaelab evaluate`): not runnable as written, so `vaelab SUB [--model M] --help`
     must exit 0 for every subcommand named (with the synopsis's model, if it names one), and every `--flag` it shows
     must appear in that help (for `vaelab tune`, which hands unknown flags to every run: in `vaelab train`'s help).
-  * `python bench/SCRIPT.py ...` (a speed claim's command): run through bash with the small sizes of BENCH_SMALL
-    appended (argparse keeps the last value), so the script, its flags and its printed report are exercised in
-    seconds; a bench script without an entry there fails (the timings themselves are measured by hand, never in tests).
+  * `python bench/SCRIPT.py ...` (a speed claim's command): the script's `main` runs in this process with the small
+    sizes of BENCH_SMALL appended (argparse keeps the last value), so the script, its flags and its printed report
+    are exercised in seconds; a bench script without an entry there fails (the timings themselves are measured by hand, never in tests).
   * `torchrun ...`: run like a vaelab command on the CPU (CUDA hidden), with `--nproc_per_node` rewritten to 2 and a
     free local master port (gloo backend).
   * `a && b`: each part by its own rule, in order, all must pass (one bash call when every part is a plain run).
@@ -315,16 +315,26 @@ def _help(sub, model, cwd):
 
 SHELL_SYNTAX = re.compile(r'[|;&<>$`()]')
 
-def in_process(cmd: str, cwd):
-    """Run a plain `vaelab ...` command through `vaelab.cli.console`'s own `main`, in this process (no 4 s torch import
-    per command), in `cwd`, with VAELAB_SMOKE=1 -> (exit status, output, seconds). Same code path as the console script."""
+def bench_main(script: str):
+    "The `main(argv)` of bench/SCRIPT, loaded from the repository."
+    import importlib.util
+    spec = importlib.util.spec_from_file_location(f'bench_{Path(script).stem}', ROOT / 'bench' / script)
+    mod = importlib.util.module_from_spec(spec); spec.loader.exec_module(mod)
+    return mod.main
+
+
+def in_process(cmd: str, cwd, main=None):
+    """Run a plain `vaelab ...` command through `vaelab.cli.console`'s own `main` (or `python bench/X.py ...` through
+    the script's `main`), in this process (no 4 s torch import per command), in `cwd`, with VAELAB_SMOKE=1
+    -> (exit status, output, seconds). Same code path as the console script."""
     import contextlib, io, traceback
-    from vaelab.cli import main
+    argv = shlex.split(cmd)[2:] if main else shlex.split(cmd)[1:]
+    if main is None: from vaelab.cli import main
     buf, t0, old = io.StringIO(), time.time(), os.getcwd()
     os.environ['VAELAB_SMOKE'] = '1'
     try:
         os.chdir(cwd)
-        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf): main(shlex.split(cmd)[1:])
+        with contextlib.redirect_stdout(buf), contextlib.redirect_stderr(buf): main(argv)
         rc = 0
     except SystemExit as e: rc = e.code if isinstance(e.code, int) else (0 if e.code is None else 1)
     except BaseException: buf.write(traceback.format_exc()); rc = 1
@@ -376,8 +386,10 @@ def run_one(kind, detail, cmd, d: Path):
             ok, summary = run_one(k, det, part, d)
             if not ok: return False, f'part `{part}` failed: {summary}'
         return True, 'every part passed'
+    if kind == 'bench':                          # in this process, like a plain vaelab command (the imports are paid once)
+        rc, out, secs = in_process(detail, ROOT, bench_main(re.match(r'python3? bench/(\w+\.py)', detail).group(1)))
+        return rc == 0, f'exit {rc} after {secs:.0f} s (ran `{detail}` in-process)\n' + out[-4000:]
     run, env = cmd, _env()
-    if kind == 'bench': run = f'cd {shlex.quote(str(ROOT))} && {detail}'        # the bench scripts live in the repository
     write_fixtures(cmd, d)
     if re.fullmatch(r'vaelab(\s.*)?', cmd) and not SHELL_SYNTAX.search(cmd):     # a plain run: in this process
         rc, out, secs = in_process(cmd, d)
