@@ -196,7 +196,7 @@ def classify(origin: str, cmd: str):
     bench = re.match(r'python3? bench/(\w+\.py)\b', bare)
     if bench:
         small = BENCH_SMALL.get(bench.group(1))
-        return ('bench', f'{cmd} {small}') if small else ('unknown', f'bench script {bench.group(1)!r} has no small sizes in BENCH_SMALL')
+        return ('bench', (bench.group(1), f'{cmd} {small}')) if small else ('unknown', f'bench script {bench.group(1)!r} has no small sizes in BENCH_SMALL')
     if first in ('nbdev_export', 'nbdev_clean'): return 'run', cmd
     if first == 'nbdev_test': return 'nbdev_test', cmd
     if first in ALLOWED: return 'allowed', ALLOWED[first]
@@ -387,8 +387,9 @@ def run_one(kind, detail, cmd, d: Path):
             if not ok: return False, f'part `{part}` failed: {summary}'
         return True, 'every part passed'
     if kind == 'bench':                          # in this process, like a plain vaelab command (the imports are paid once)
-        rc, out, secs = in_process(detail, ROOT, bench_main(re.match(r'python3? bench/(\w+\.py)', detail).group(1)))
-        return rc == 0, f'exit {rc} after {secs:.0f} s (ran `{detail}` in-process)\n' + out[-4000:]
+        script, small = detail
+        rc, out, secs = in_process(small, ROOT, bench_main(script))
+        return rc == 0, f'exit {rc} after {secs:.0f} s (ran `{small}` in-process)\n' + out[-4000:]
     run, env = cmd, _env()
     write_fixtures(cmd, d)
     if re.fullmatch(r'vaelab(\s.*)?', cmd) and not SHELL_SYNTAX.search(cmd):     # a plain run: in this process
