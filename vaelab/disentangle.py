@@ -15,21 +15,25 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 import numpy as np
+from scipy.special import logit
+from scipy.stats import gmean
 import torch
 from .nets import model_device
 
 # %% auto #0
-__all__ = ['GBT_TIE', 'GBT_EPS', 'GBT_AHEAD', 'GBT_BLOCKS', 'SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData',
-           'check_ground_truth', 'ToyGroundTruth', 'representation_fn', 'sample_codes', 'check_codes_factors',
-           'train_test_split', 'discretize', 'mutual_info_matrix', 'entropies', 'mig', 'modularity',
-           'modularity_explicitness', 'sap_matrix', 'sap', 'dci_from_importance', 'Presorted', 'presort', 'splittable',
-           'node_stats', 'position_terms', 'pick_latent', 'best_splits', 'mask_ties', 'split_thresholds',
-           'impurity_decrease', 'gbt_workspace', 'partition', 'grow_trees', 'numba_threads', 'prefetch', 'scan_splits',
-           'root_cuts', 'scan_root', 'add_blocks', 'route', 'scan_trees', 'GBTModel', 'init_raw', 'leaf_values',
-           'boost_stage', 'gbt_search', 'gbt_target', 'fit_gbt', 'residuals', 'newton_step', 'boost_scan', 'fit_gbts',
-           'walk_trees', 'gbt_raw', 'gbt_labels', 'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score',
-           'factor_vae_score', 'MetricReport', 'evaluate_codes', 'score_disentanglement', 'latent_traversal',
-           'score_bars', 'matrix_heatmap', 'traversal_strip', 'explorer_figure', 'MetricExplorer']
+__all__ = ['GBT_TIE', 'GBT_EPS', 'GBT_AHEAD', 'SCORE_NAMES', 'SCORE_LABELS', 'GroundTruthData', 'check_ground_truth',
+           'ToyGroundTruth', 'representation_fn', 'sample_codes', 'check_codes_factors', 'train_test_split',
+           'discretize', 'mutual_info_matrix', 'entropies', 'mig', 'modularity', 'modularity_explicitness',
+           'sap_matrix', 'sap', 'dci_from_importance', 'Presorted', 'presort', 'splittable', 'node_stats',
+           'position_terms', 'pick_latent', 'best_splits', 'mask_ties', 'split_thresholds', 'impurity_decrease',
+           'gbt_workspace', 'partition', 'grow_trees', 'numba_threads', 'prefetch', 'left_from_right', 'scan_splits',
+           'root_cuts', 'scan_root', 'rand_r', 'draw_latents', 'dfs_heap', 'constant_latents', 'sk_partition',
+           'seq_sums', 'children_impurity', 'best_latent', 'split_node', 'split_leaves', 'grow_level', 'to_rows',
+           'scan_trees', 'GBTModel', 'init_raw', 'leaf_values', 'boost_stage', 'gbt_search', 'gbt_target', 'fit_gbt',
+           'residuals', 'pairwise_sum', 'newton_step', 'boost_scan', 'fit_gbts', 'walk_trees', 'gbt_raw', 'gbt_labels',
+           'gbt_predict', 'dci', 'fixed_factor_groups', 'beta_vae_score', 'factor_vae_score', 'MetricReport',
+           'evaluate_codes', 'score_disentanglement', 'latent_traversal', 'score_bars', 'matrix_heatmap',
+           'traversal_strip', 'explorer_figure', 'MetricExplorer']
 
 # %% ../nbs/06_disentanglement.ipynb #d29977d2
 @runtime_checkable
@@ -464,11 +468,22 @@ def prefetch(typingctx, arr, idx):
 
 
 # %% ../nbs/06_disentanglement.ipynb #5d0a8b0b
+@numba.njit(cache=True, inline='never')
+def left_from_right(order_f, # (N,) samples in a latent's sorted order
+                    cell, rT, # (N, T) node cell of every sample in every tree (-1: may not split) and residuals
+                    i:int, k:int, t:int, # sorted position of the cut, node cell, tree
+                    Sk:float): # the node's residual sum
+    "sklearn's criterion.update from the right end: the node's sum minus its samples at sorted positions >= i, last one first."
+    a = Sk
+    for j in range(order_f.shape[0] - 1, i - 1, -1):
+        if cell[order_f[j], t] == k: a -= rT[order_f[j], t]
+    return a
+
 @numba.njit(parallel=True, cache=True)
 def scan_splits(order, xs, # (D, N) sample and its float32 value at each sorted position of every latent
                 node, rT, # (N, T) node (0..M-1) and residual of every sample in every tree
-                n, S, ok): # (T, M) count, residual sum and may-split of every node
-    "Best cut of every latent in every node: gain d²/(n_L n_R) (D, T, M), -1 where none, and the values either side."
+                n, S, ok): # (T, M) count, residual sum (added up in sklearn's order) and may-split of every node
+    "Best cut of every latent in every node: sklearn's proxy gain (D, T, M), -1 where none, and the values either side."
     N, T = rT.shape; D, M = order.shape[0], n.shape[1]; n, S, ok = n.ravel(), S.ravel(), ok.ravel()
     cell = np.empty((N, T), np.int32)                                  # node t*M + m of tree t, -1: may not split
     for s in numba.prange(N):
@@ -476,7 +491,7 @@ def scan_splits(order, xs, # (D, N) sample and its float32 value at each sorted 
     gain, lo, hi = np.full((D, T * M), -1.), np.zeros((D, T * M), np.float32), np.zeros((D, T * M), np.float32)
     rflat, cflat = rT.reshape(-1), cell.reshape(-1)
     for f in numba.prange(D):
-        cnt, acc, last = np.zeros(T * M), np.zeros(T * M), np.full(T * M, np.inf, np.float32)
+        cnt, acc, last, at = np.zeros(T * M), np.zeros(T * M), np.full(T * M, np.inf, np.float32), np.zeros(T * M)
         best, below, above, order_f, xs_f = gain[f], lo[f], hi[f], order[f], xs[f]     # rows (views)
         for i in range(N):
             if i + GBT_AHEAD < N:                                      # rows read a few positions later: fetched meanwhile
@@ -489,12 +504,13 @@ def scan_splits(order, xs, # (D, N) sample and its float32 value at each sorted 
                 if k < 0: continue
                 c = cnt[k]; a = acc[k]
                 if x > last[k] + np.float32(GBT_TIE):                  # a cut between the node's last sample and this one
-                    nR = n[k] - c; d = nR * a - c * (S[k] - a); g = d * d / (c * nR)
+                    nR = n[k] - c
+                    if c - at[k] > nR: a = left_from_right(order_f, cell, rT, i, k, t, S[k])   # sklearn moves from the right
+                    at[k] = c; sR = S[k] - a; g = a * a / c + sR * sR / nR
                     if g > best[k]:
                         best[k] = g; below[k] = last[k]; above[k] = x
                 cnt[k] = c + 1; acc[k] = a + rs[t]; last[k] = x
     return gain.reshape(D, T, M), lo.reshape(D, T, M), hi.reshape(D, T, M)
-
 
 # %% ../nbs/06_disentanglement.ipynb #b14823f1
 @numba.njit(cache=True, inline='never')
@@ -502,9 +518,9 @@ def root_cuts(acc, best, pos, # (T,) left residual sums, best gains and their po
               rs, S, # (T,) residuals of the sample at position i; residual sums of the roots
               i:int, N:int): # sorted position (= samples on the left) and samples
     "Every tree's cut before position i of a latent: keep the better gains, then add the sample's residuals."
-    c, nR = float(i), float(N - i); inv = 1 / (c * nR)
+    c, nR = float(i), float(N - i)
     for t in range(acc.shape[0]):
-        a = acc[t]; d = nR * a - c * (S[t] - a); g = d * d * inv
+        a = acc[t]; sR = S[t] - a; g = a * a / c + sR * sR / nR
         b = best[t]; better = g > b
         best[t] = g if better else b; pos[t] = i if better else pos[t]
         acc[t] = a + rs[t]
@@ -512,79 +528,209 @@ def root_cuts(acc, best, pos, # (T,) left residual sums, best gains and their po
 @numba.njit(parallel=True, cache=True)
 def scan_root(order, xs, # (D, N) sample and its float32 value at each sorted position of every latent
               rT, # (N, T) residuals
-              S, ok): # (T, 1) residual sum and may-split of every root
+              S, ok): # (T, 1) residual sum (in sample order) and may-split of every root
     "`scan_splits` at the root (one node per tree): gains (D, T, 1), -1 where none, and the values either side."
     N, T = rT.shape; D = order.shape[0]; St, rflat = S.reshape(-1), rT.reshape(-1)
     gain, lo, hi = np.full((D, T, 1), -1.), np.zeros((D, T, 1), np.float32), np.zeros((D, T, 1), np.float32)
     for f in numba.prange(D):
-        acc, best, pos, o, xf = np.zeros(T), np.full(T, -1.), np.zeros(T, np.int64), order[f], xs[f]
+        acc, best, pos, o, xf, at = np.zeros(T), np.full(T, -1.), np.zeros(T, np.int64), order[f], xs[f], 0
         for i in range(N):
             if i + GBT_AHEAD < N:
                 for u in range(0, T, 8): prefetch(rflat, o[i + GBT_AHEAD] * T + u)
-            if i > 0 and xf[i] > xf[i - 1] + np.float32(GBT_TIE): root_cuts(acc, best, pos, rT[o[i]], St, i, N)
+            if i > 0 and xf[i] > xf[i - 1] + np.float32(GBT_TIE):
+                if i - at > N - i:                                     # after a long tie sklearn moves from the right
+                    acc[:] = St
+                    for j in range(N - 1, i - 1, -1):
+                        for t in range(T): acc[t] -= rT[o[j], t]
+                at = i; root_cuts(acc, best, pos, rT[o[i]], St, i, N)
             else:                                                      # tied with the previous value: no cut here
                 for t in range(T): acc[t] += rT[o[i], t]
         for t in range(T):
             if ok[t, 0] and best[t] >= 0: gain[f, t, 0], lo[f, t, 0], hi[f, t, 0] = best[t], xf[pos[t] - 1], xf[pos[t]]
     return gain, lo, hi
 
-
 # %% ../nbs/06_disentanglement.ipynb #f4346a82
-GBT_BLOCKS = 16       # sample blocks of the compiled sums: a fixed number, so results do not depend on the thread count
+@numba.njit(cache=True)
+def rand_r(st): # (1,) int64 state of the generator, updated
+    "sklearn's xorshift generator of a tree (our_rand_r): the next number in 0..2**31-1."
+    s = st[0] if st[0] != 0 else 1
+    s ^= (s << 13) & 0xFFFFFFFF; s ^= s >> 17; s ^= (s << 5) & 0xFFFFFFFF
+    st[0] = s
+    return s % 2147483648
 
 @numba.njit(cache=True)
-def add_blocks(part): # (B, 3, T, L) sums of each block of samples
-    "The blocks' sums added in block order: three (T, L) arrays."
-    out = part[0].copy()
-    for b in range(1, part.shape[0]):
-        for q in range(3):
-            for t in range(part.shape[2]):
-                for l in range(part.shape[3]): out[q, t, l] += part[b, q, t, l]
-    return out[0], out[1], out[2]
+def draw_latents(seed, # the tree's seed (sklearn: random_state.randint(0, 2**31 - 1) per tree)
+                 elig, # (H,) heap nodes that search a split
+                 cm, # (H, D) latents constant in each node (max <= min + GBT_TIE)
+                 dfs): # (H,) heap nodes in sklearn's depth-first order (`dfs_heap`)
+    "sklearn's Fisher-Yates draws of one tree: per heap node the latents it evaluates, in order (H, D; -1 pads), and the last one it sorts (H,)."
+    H, D = cm.shape; st = np.array([seed], np.int64); feats = np.arange(D); const = np.zeros(D, np.int64)
+    visit = np.full((H, D), -1, np.int64); last = np.full(H, -1, np.int64); ntot = np.zeros(H, np.int64)
+    for h in dfs:
+        if not elig[h]: continue
+        nk = ntot[(h - 1) // 2] if h > 0 else 0; fi, nv, nf, nd, nt, c = D, 0, 0, 0, nk, 0
+        while fi > nt and (nv < D or nv <= nf + nd):                   # sklearn's node_split_best with max_features = D
+            nv += 1; fj = nd + rand_r(st) % (fi - nf - nd)
+            if fj < nk:                                                # known to be constant here: skipped, not sorted
+                feats[nd], feats[fj] = feats[fj], feats[nd]; nd += 1; continue
+            fj += nf; f = feats[fj]; last[h] = f
+            if cm[h, f]: feats[fj], feats[nt] = feats[nt], feats[fj]; nf += 1; nt += 1; continue
+            fi -= 1; feats[fi], feats[fj] = feats[fj], feats[fi]; visit[h, c] = f; c += 1
+        feats[:nk] = const[:nk]; const[nk:nk + nf] = feats[nk:nk + nf]; ntot[h] = nt
+    return visit, last
+
+def dfs_heap(depth:int): # levels of splits
+    "Heap indices of the nodes that may split, in sklearn's depth-first order (left subtree first)."
+    go = lambda h: [h] + go(2 * h + 1) + go(2 * h + 2) if h < 2 ** depth - 1 else []
+    return np.array(go(0), np.int64)
+
+# %% ../nbs/06_disentanglement.ipynb #e8d5b7a4
+@numba.njit(cache=True)
+def constant_latents(x32, # (D, N) float32 codes
+                     buf, a:int, b:int): # samples buf[a:b]
+    "Latents (D,) constant on the samples buf[a:b] (max <= min + GBT_TIE in float32); each stops at its first spread pair."
+    D = x32.shape[0]; out = np.ones(D, np.bool_)
+    for f in range(D):
+        mn = mx = x32[f, buf[a]]
+        for p in range(a + 1, b):
+            v = x32[f, buf[p]]; mn = min(mn, v); mx = max(mx, v)
+            if mx > mn + np.float32(GBT_TIE): out[f] = False; break
+    return out
+
+@numba.njit(cache=True)
+def sk_partition(buf, cnt:int, # samples buf[:cnt] of a node, reordered in place
+              x_f, th:float): # (N,) float32 codes of the split latent; threshold
+    "sklearn's partition_samples_final: samples with x <= th to the front, each other one swapped with the back: -> left count."
+    p, e = 0, cnt
+    while p < e:
+        if x_f[buf[p]] <= th: p += 1
+        else: e -= 1; buf[p], buf[e] = buf[e], buf[p]
+    return p
+
+@numba.njit(cache=True)
+def seq_sums(g, # (N,) residuals of one tree
+             buf, a:int, b:int): # samples buf[a:b]
+    "Sum and sum of squares of g over buf[a:b], added in that order (sklearn's criterion.init)."
+    s, q = 0., 0.
+    for p in range(a, b): v = g[buf[p]]; s += v; q += v * v
+    return s, q
+
+@numba.njit(cache=True)
+def children_impurity(g, buf, cnt:int, nL:int, # residuals; the node's partitioned samples buf[:cnt], nL of them left
+                      S:float, Q:float, TL:float, QL:float): # the node's sums; the left child's (`seq_sums`)
+    "sklearn's children_impurity after update(nL), the left sum taken from the shorter side: -> (impurity left, right)."
+    sl = TL
+    if nL > cnt - nL:
+        sl = S
+        for p in range(cnt - 1, nL - 1, -1): sl -= g[buf[p]]
+    fL, fR = float(nL), float(cnt - nL)
+    return QL / fL - (sl / fL) ** 2, (Q - QL) / fR - ((S - sl) / fR) ** 2
+
+# %% ../nbs/06_disentanglement.ipynb #1faf4700
+@numba.njit(cache=True)
+def best_latent(t:int, m:int, h:int, # tree, node at its level, heap index
+                seeds, G, # (T,) seeds of the trees; (D, T, M) gains of the level
+                elig, cm, dfs): # (T, H) nodes that search a split, (T, H, D) constant latents, depth-first order
+    "The latent node h of tree t splits on (-1: none): the best gain, the first drawn of equal ones (sklearn keeps a gain only if strictly larger)."
+    visit, last = draw_latents(seeds[t], elig[t], cm[t], dfs)
+    bf, best = -1, -1.
+    for f in visit[h]:
+        if f < 0: break
+        if G[f, t, m] > best: best, bf = G[f, t, m], f
+    return bf, last[h]
+
+@numba.njit(cache=True)
+def split_node(t:int, m:int, h:int, depth:int, bf:int, th:float, # tree, node, heap index, depth, split latent and threshold
+               o, x32, g, # (N,) samples sorted by the node's last sorted latent; (D, N) codes; (N,) residuals of tree t
+               nodeT, nodeN, buf, # (T, N) nodes of this level and of the next (written); (N,) work space
+               st, elig, cm, imp, Nt:float): # (4, T, H) count, sum, sum of squares, impurity; may-split, constants, importance (T, D)
+    "Split node h of tree t as sklearn does, and set up its children: False where sklearn's gain rounds below -eps (a leaf then)."
+    cnt = 0
+    for j in range(o.shape[0]):                                        # the node's samples as sklearn's last sort left them
+        if nodeT[t, o[j]] == m: buf[cnt] = o[j]; cnt += 1
+    nL = sk_partition(buf, cnt, x32[bf], th)
+    TL, QL = seq_sums(g, buf, 0, nL); TR, QR = seq_sums(g, buf, nL, cnt)
+    iL, iR = children_impurity(g, buf, cnt, nL, st[1, t, h], st[2, t, h], TL, QL)
+    n, fL, fR = float(cnt), float(nL), float(cnt - nL)
+    if (n / Nt) * (st[3, t, h] - fR / n * iR - fL / n * iL) + GBT_EPS < 0: return False
+    imp[t, bf] += n * st[3, t, h] - fL * iL - fR * iR
+    for p in range(cnt): nodeN[t, buf[p]] = 2 * m + (p >= nL)
+    for c, a, b, nc, Sc, Qc, ic in ((2 * h + 1, 0, nL, fL, TL, QL, iL), (2 * h + 2, nL, cnt, fR, TR, QR, iR)):
+        if c < 2 ** depth - 1 and nc >= 2 and ic > GBT_EPS:          # sklearn: 2 samples or more and impurity > eps
+            elig[t, c] = True; st[0, t, c], st[1, t, c], st[2, t, c], st[3, t, c] = nc, Sc, Qc, ic
+            cm[t, c] = constant_latents(x32, buf, a, b)
+    return True
+
+# %% ../nbs/06_disentanglement.ipynb #040a6e42
+@numba.njit(cache=True)
+def split_leaves(t:int, M:int, x32, g, nodeT, nodeN, # tree, nodes of the level; codes, residuals of tree t, nodes (T, N) now and next
+                 done, st, feat, thr, imp): # (M,) nodes that split; statistics (4, T, H); (T, H) latents, thresholds; importance (T, D)
+    "The last level: every sample to its leaf in one pass; the children's sums in sample order (they only feed the importance)."
+    n, S, Q = np.zeros(2 * M), np.zeros(2 * M), np.zeros(2 * M)
+    for s in range(nodeT.shape[1]):
+        m = nodeT[t, s]; c = 2 * m
+        if done[m]: c += x32[feat[t, M - 1 + m], s] > thr[t, M - 1 + m]
+        nodeN[t, s] = c; n[c] += 1; S[c] += g[s]; Q[c] += g[s] * g[s]
+    for m in range(M):
+        if done[m]:
+            h, l, r = M - 1 + m, 2 * m, 2 * m + 1
+            imp[t, feat[t, h]] += st[0, t, h] * st[3, t, h] - (Q[l] - S[l] ** 2 / n[l]) - (Q[r] - S[r] ** 2 / n[r])
 
 @numba.njit(parallel=True, cache=True)
-def route(x, # (N, D) float32 codes
-          node, rT, # (N, T) node of every sample in every tree (updated in place to its child) and residuals
-          feat, thr): # (T, M) latent and threshold of every node (+inf: not split)
-    "Send every sample to its child 2m (x <= threshold) or 2m+1: -> count, residual sum and sum of squares of the children (T, 2M)."
-    N, T = node.shape; M = feat.shape[1]; B = min(GBT_BLOCKS, N); part = np.zeros((B, 3, T, 2 * M))
-    for b in numba.prange(B):                                          # blocks of samples in parallel, rows read in order
-        for s in range(b * N // B, (b + 1) * N // B):
-            for t in range(T):
-                m = node[s, t]; c = 2 * m + (x[s, feat[t, m]] > thr[t, m]); node[s, t] = c
-                v = rT[s, t]; part[b, 0, t, c] += 1; part[b, 1, t, c] += v; part[b, 2, t, c] += v * v
-    return add_blocks(part)
+def grow_level(l:int, depth:int, seeds, G, lo, hi, # level, depth, seeds (T,); gains and values either side (D, T, M) from the scan
+               order, x32, gT, nodeT, nodeN, # presorted order (D, N), codes (D, N), residuals (T, N), nodes (T, N) now and next
+               st, elig, cm, feat, thr, imp, dfs): # per heap node: statistics, may-split, constants, latent, threshold; importance; order
+    "One level of every tree, trees in parallel: draws, best latent, midpoint threshold, sklearn's split; nodes that do not split send their samples left."
+    T, N = gT.shape; M = 2 ** l
+    for t in numba.prange(T):
+        buf, done = np.empty(N if l < depth - 1 else 0, np.int64), np.zeros(M, np.bool_)
+        for m in range(M):
+            h = M - 1 + m
+            if not elig[t, h]: continue
+            bf, fl = best_latent(t, m, h, seeds, G, elig, cm, dfs)
+            if bf < 0: continue
+            th = np.float64(lo[bf, t, m]) / 2.0 + np.float64(hi[bf, t, m]) / 2.0   # sklearn: the sum of the halves
+            if l == depth - 1 or split_node(t, m, h, depth, bf, th, order[fl], x32, gT[t], nodeT, nodeN, buf, st, elig, cm, imp, float(N)):
+                done[m] = True; feat[t, h] = bf; thr[t, h] = th
+        if l == depth - 1: split_leaves(t, M, x32, gT[t], nodeT, nodeN, done, st, feat, thr, imp)
+        else:
+            for s in range(N):
+                if not done[nodeT[t, s]]: nodeN[t, s] = 2 * nodeT[t, s]
 
+@numba.njit(parallel=True, cache=True)
+def to_rows(nodeT, node): # (T, N) nodes; (N, T) the same, written
+    "Copy the nodes to the scan's layout, one row of all trees per sample."
+    for s in numba.prange(node.shape[0]):
+        for t in range(node.shape[1]): node[s, t] = nodeT[t, s]
 
 # %% ../nbs/06_disentanglement.ipynb #a19c1077
 def scan_trees(P:Presorted, # the presorted codes (CPU tensors)
-               rT, # (N, T) residuals, one tree per column
+               rT, # (N, T) residuals, one tree per column (numpy)
                depth:int=3, # levels of splits
-               gen=None, # torch.Generator for ties between latents, or a list of them, one per target
-               sizes:list=None, # trees of each target when `gen` is a list
+               states=None, # np.random.RandomState of the trees (sklearn's random_state), or a list, one per target; default RandomState(0)
+               sizes:list=None, # trees of each target when `states` is a list
                node=None, # (N, T) int8 buffer for the nodes (reused by `boost_scan`); default: a new one
-               roots=None): # count, residual sum and sum of squares of the roots (T, 1) each (from `residuals`); default: summed here
-    "The trees of `grow_trees` by `scan_root`, `scan_splits` and `route`: leaf (N, T), features and thresholds per level, importance (T, D)."
-    r = torch.as_tensor(rT); N, T = r.shape; D = P.order.shape[0]; x = P.x32.T.contiguous().numpy()
-    node = np.zeros((N, T), np.int8) if node is None else node; node.fill(0)
-    gens, sizes = (gen, sizes) if isinstance(gen, list) else ([gen], [T])
-    if roots is None: roots = (a[:, :1].copy() for a in route(x, node, r.numpy(), np.zeros((T, 1), np.int64), np.full((T, 1), np.inf)))   # nothing splits
-    n, S, Q = map(torch.from_numpy, roots)
-    alive, imp, feats, thrs = torch.ones(T, 1, dtype=torch.bool), torch.zeros(T, D, dtype=r.dtype), [], []
+               roots=None, # residual sums and sums of squares of the roots (T,) each, in sample order (from `residuals`); default: added up here
+               gT=None): # (T, N) copy of rT (from `residuals`); default: made here
+    "scikit-learn's trees for the residual columns: leaf (N, T) and (T, N), latents and thresholds per level (T, 2**level), importance (T, D)."
+    N, T = rT.shape; D = P.order.shape[0]; order, xs, x32 = P.order.numpy(), P.xs.numpy(), P.x32.numpy()
+    states, sizes = (states, sizes) if isinstance(states, list) else ([states or np.random.RandomState(0)], [T])
+    seeds = np.array([s.randint(0, 2 ** 31 - 1) for s, k in zip(states, sizes) for _ in range(k)], np.int64)   # one per tree, as sklearn
+    gT = np.ascontiguousarray(rT.T) if gT is None else gT
+    S, Q = roots if roots is not None else (np.cumsum(gT, 1)[:, -1].copy(), np.cumsum(gT * gT, 1)[:, -1].copy())   # one after another
+    H = 2 ** depth - 1; st, elig, cm = np.zeros((4, T, H)), np.zeros((T, H), bool), np.zeros((T, H, D), bool)
+    st[0, :, 0], st[1, :, 0], st[2, :, 0], st[3, :, 0] = N, S, Q, Q / N - (S / N) ** 2
+    elig[:, 0], cm[:, 0] = (N >= 2) & (st[3, :, 0] > GBT_EPS), xs[:, -1] <= xs[:, 0] + np.float32(GBT_TIE)
+    feat, thr, imp = np.zeros((T, H), np.int64), np.full((T, H), np.inf), np.zeros((T, D))
+    node = np.zeros((N, T), np.int8) if node is None else node; node.fill(0); nodeT = np.zeros((T, N), np.int8)
     for l in range(depth):
-        ok = splittable(n, S, Q, alive)
-        out = (scan_root(P.order.numpy(), P.xs.numpy(), r.numpy(), S.numpy(), ok.numpy()) if l == 0 else
-               scan_splits(P.order.numpy(), P.xs.numpy(), node, r.numpy(), n.numpy(), S.numpy(), ok.numpy()))
-        G, lo, hi = (torch.from_numpy(a).transpose(0, 1) for a in out)           # (T, D, M)
-        f = torch.cat([pick_latent(g, q) for g, q in zip(G.split(sizes), gens)]); at = lambda a: a.gather(1, f[:, None]).squeeze(1)
-        split = ok & (at(G) >= 0); f = torch.where(split, f, 0)
-        thr = torch.where(split, at(lo).double() / 2 + at(hi).double() / 2, math.inf)
-        n2, S2, Q2 = map(torch.from_numpy, route(x, node, r.numpy(), f.numpy(), thr.numpy()))
-        imp.scatter_add_(1, f, impurity_decrease(n, S, S2[:, ::2], n2[:, ::2], split) / N)
-        n, S, Q, alive = n2, S2, Q2, split.repeat_interleave(2, 1)
-        feats.append(f); thrs.append(thr)
-    return torch.from_numpy(node), feats, thrs, imp
-
+        M = 2 ** l; c = lambda a: np.ascontiguousarray(a[..., M - 1:2 * M - 1])   # this level's nodes
+        G, lo, hi = (scan_root(order, xs, rT, S[:, None], c(elig)) if l == 0 else scan_splits(order, xs, node, rT, c(st[0]), c(st[1]), c(elig)))
+        nodeN = np.empty_like(nodeT)
+        grow_level(l, depth, seeds, G, lo, hi, order, x32, gT, nodeT, nodeN, st, elig, cm, feat, thr, imp, dfs_heap(depth))
+        nodeT = nodeN; to_rows(nodeT, node)
+    lv = lambda a, l: torch.from_numpy(a[:, 2 ** l - 1:2 ** (l + 1) - 1].copy())
+    return torch.from_numpy(node), nodeT, [lv(feat, l) for l in range(depth)], [lv(thr, l) for l in range(depth)], torch.from_numpy(imp / N)
 
 # %% ../nbs/06_disentanglement.ipynb #9b6e59f5
 @dataclass
@@ -599,11 +745,11 @@ class GBTModel:
     importance: np.ndarray  # (D,) impurity-based importances, summing to 1 (or all 0)
     fit_raw: torch.Tensor = None   # (T, N) raw scores of the training codes after the last stage (what `gbt_raw` gives them)
 
-def init_raw(y, # labels (N,) as class indices 0..K-1
+def init_raw(y, # labels (N,) as class indices 0..K-1 (numpy or torch)
              K:int): # number of classes
-    "Raw scores of the class priors (sklearn's DummyClassifier init): log-odds (1,) or centred log-priors (K,)."
-    p = (torch.bincount(y, minlength=K).double() / len(y)).clamp(GBT_EPS, 1 - GBT_EPS)
-    return torch.log(p[1:] / p[:1]) if K == 2 else p.log() - p.log().mean()
+    "Raw scores (CPU) of the class priors, as sklearn computes them: log-odds (1,) or log-priors minus their mean (K,)."
+    p = np.clip(np.bincount(np.asarray(torch.as_tensor(y).cpu()), minlength=K) / len(y), GBT_EPS, 1 - GBT_EPS)
+    return torch.from_numpy(logit(p[1:]) if K == 2 else np.log(p / gmean(p)))
 
 # %% ../nbs/06_disentanglement.ipynb #4f4887a4
 def leaf_values(leaf, # (T, N) leaf of every sample, 0..L-1
@@ -649,7 +795,7 @@ def gbt_target(y, # labels (N,)
     classes, yi = np.unique(np.asarray(y), return_inverse=True); K = len(classes)
     if K < 2: raise ValueError(f"y: expected at least 2 classes, got {K} ({classes})")
     yi = torch.as_tensor(yi, device=device); T = 1 if K == 2 else K
-    return classes, (yi[None] == torch.arange(K, device=device)[:, None]).double()[K - T:], init_raw(yi, K)
+    return classes, (yi[None] == torch.arange(K, device=device)[:, None]).double()[K - T:], init_raw(yi, K).to(device)
 
 def fit_gbt(x, # codes (N, D)
             y, # labels (N,)
@@ -660,7 +806,7 @@ def fit_gbt(x, # codes (N, D)
             search:str=None, # 'scan' (`scan_trees`, the CPU default) or 'tensor' (`grow_trees`, the GPU default)
             chunk:int=None, # trees grown per call of 'tensor' (default: all; 8 on the CPU, cache-sized)
             threads:int=None, # CPU threads (default: torch's thread count for 'scan', 1 for 'tensor'; threads spin on a busy CPU)
-            seed:int=0): # seeds the choice between equally good latents
+            seed:int=0): # sklearn's random_state: 'scan' grows GradientBoostingClassifier(random_state=seed)'s trees; 'tensor' draws ties with it
     "sklearn's GradientBoostingClassifier() with its defaults, in torch or a compiled scan: -> `GBTModel`."
     dev = _device(device)
     if gbt_search(search, dev) == 'scan': return fit_gbts(x, np.asarray(y)[:, None], n_stages, lr, depth, dev, 'scan', threads=threads, seed=seed)[0]
@@ -680,62 +826,87 @@ def fit_gbt(x, # codes (N, D)
 @numba.njit(parallel=True, cache=True)
 def residuals(raw, Y, # (N, T) raw scores and one-hot classes
               first): # (T,) first tree of each tree's target
-    "Negative gradients y - p (N, T) (softmax over each target's trees, sigmoid where it has one), and the roots' count, sum, sum of squares (T, 1)."
-    N, T = raw.shape; g = np.empty_like(raw); B = min(GBT_BLOCKS, N); part = np.zeros((B, 3, T, 1))
-    for blk in numba.prange(B):                                        # sample blocks, summed like `route`'s
-        for s in range(blk * N // B, (blk + 1) * N // B):
-            a = 0
-            while a < T:
-                b = a + 1
-                while b < T and first[b] == a: b += 1
-                if b == a + 1: g[s, a] = Y[s, a] - 1 / (1 + np.exp(-raw[s, a]))
-                else:
-                    mx = raw[s, a:b].max(); tot = 0.
-                    for t in range(a, b): g[s, t] = np.exp(raw[s, t] - mx); tot += g[s, t]
-                    for t in range(a, b): g[s, t] = Y[s, t] - g[s, t] / tot
-                a = b
-            for t in range(T): v = g[s, t]; part[blk, 0, t, 0] += 1; part[blk, 1, t, 0] += v; part[blk, 2, t, 0] += v * v
-    n, S, Q = add_blocks(part)
-    return g, n, S, Q
+    "sklearn's negative gradients y - p (N, T) and their (T, N) copy; the roots' residual sums and sums of squares (T,), added in sample order."
+    N, T = raw.shape; g = np.empty_like(raw)
+    for s in numba.prange(N):
+        a = 0
+        while a < T:
+            b = a + 1
+            while b < T and first[b] == a: b += 1
+            if b == a + 1:                                             # one tree: sklearn's binomial gradient
+                r, y = raw[s, a], Y[s, a]
+                g[s, a] = -(((1 - y) - y * np.exp(-r)) / (1 + np.exp(-r))) if r > -37 else -(np.exp(r) - y)
+            else:                                                      # softmax over the target's trees, its maximum subtracted
+                mx, tot = raw[s, a], 0.
+                for t in range(a + 1, b): mx = max(mx, raw[s, t])
+                for t in range(a, b): g[s, t] = np.exp(raw[s, t] - mx); tot += g[s, t]
+                for t in range(a, b): g[s, t] = -(g[s, t] / tot - Y[s, t])
+            a = b
+    gT, S, Q, C = np.empty((T, N)), np.zeros(T), np.zeros(T), min(T, 8)
+    for c in numba.prange(C):                                          # chunks of trees; blocks of samples, each tree's in order
+        for s0 in range(0, N, 64):
+            for t in range(c * T // C, (c + 1) * T // C):
+                sm, sq = S[t], Q[t]
+                for s in range(s0, min(N, s0 + 64)): v = g[s, t]; gT[t, s] = v; sm += v; sq += v * v
+                S[t], Q[t] = sm, sq
+    return g, gT, S, Q
 
+# %% ../nbs/06_disentanglement.ipynb #b0a69d3c
+@numba.njit(cache=True)
+def pairwise_sum(a, lo:int, n:int): # array and the slice a[lo:lo+n]
+    "numpy's summation of a[lo:lo+n] (what np.sum and np.average add up): eight running sums in blocks of 128, halves above."
+    if n < 8:
+        res = 0.
+        for i in range(lo, lo + n): res += a[i]
+        return res
+    if n <= 128:
+        r0, r1, r2, r3, r4, r5, r6, r7 = a[lo], a[lo + 1], a[lo + 2], a[lo + 3], a[lo + 4], a[lo + 5], a[lo + 6], a[lo + 7]
+        i, stop = lo + 8, lo + n - n % 8
+        while i < stop:
+            r0 += a[i]; r1 += a[i + 1]; r2 += a[i + 2]; r3 += a[i + 3]; r4 += a[i + 4]; r5 += a[i + 5]; r6 += a[i + 6]; r7 += a[i + 7]; i += 8
+        res = ((r0 + r1) + (r2 + r3)) + ((r4 + r5) + (r6 + r7))
+        for j in range(i, lo + n): res += a[j]
+        return res
+    n2 = n // 2; n2 -= n2 % 8
+    return pairwise_sum(a, lo, n2) + pairwise_sum(a, lo + n2, n - n2)
 
 # %% ../nbs/06_disentanglement.ipynb #3144312b
 @numba.njit(parallel=True, cache=True)
-def newton_step(leaf, g, Y, # (N, T) leaf of every sample in every tree, residuals y - p, one-hot classes
+def newton_step(leafT, gT, YT, # (T, N) leaf of every sample in every tree (0..L-1), residuals y - p, one-hot classes
                 factor, # (T,) (K-1)/K for a target of K > 2 classes, else 1
-                L:int, lr:float, raw): # leaves per tree; learning rate; (N, T) raw scores, updated in place
-    "`leaf_values` compiled, then raw += lr·value: -> the leaf values (T, L)."
-    N, T = g.shape; B = min(GBT_BLOCKS, N); part = np.zeros((B, 3, T, L)); val = np.zeros((T, L))
-    for b in numba.prange(B):
-        for s in range(b * N // B, (b + 1) * N // B):
-            for t in range(T):
-                k = leaf[s, t]; q = Y[s, t] - g[s, t]
-                part[b, 0, t, k] += g[s, t]; part[b, 1, t, k] += q * (1 - q); part[b, 2, t, k] += 1
-    num, den, cnt = add_blocks(part)
-    for t in range(T):
+                L:int, lr:float, # leaves per tree; learning rate
+                node, raw): # (N, T) the same leaves; raw scores, updated in place
+    "`leaf_values` as sklearn computes them (np.average of the leaf's samples in sample order), then raw += lr·value: -> the values (T, L)."
+    T, N = gT.shape; val = np.zeros((T, L))
+    for t in numba.prange(T):
+        cnt = np.zeros(L, np.int64)
+        for s in range(N): cnt[leafT[t, s]] += 1
+        off = np.zeros(L + 1, np.int64); off[1:] = np.cumsum(cnt); pos, bg, bh = off[:L].copy(), np.empty(N), np.empty(N)
+        for s in range(N):                                             # each leaf's residuals and p(1-p), in sample order
+            k = leafT[t, s]; q = YT[t, s] - gT[t, s]; bg[pos[k]] = gT[t, s]; bh[pos[k]] = q * (1 - q); pos[k] += 1
         for k in range(L):
-            if abs(den[t, k] / max(cnt[t, k], 1.)) >= 1e-150: val[t, k] = factor[t] * num[t, k] / den[t, k]
+            if cnt[k] == 0: continue
+            num, den = pairwise_sum(bg, off[k], cnt[k]) / cnt[k] * factor[t], pairwise_sum(bh, off[k], cnt[k]) / cnt[k]
+            val[t, k] = 0. if abs(den) < 1e-150 else num / den
     for s in numba.prange(N):
-        for t in range(T): raw[s, t] += lr * val[t, leaf[s, t]]
+        for t in range(T): raw[s, t] += lr * val[t, node[s, t]]
     return val
-
 
 # %% ../nbs/06_disentanglement.ipynb #d54fc972
 def boost_scan(P:Presorted, # the presorted codes (CPU)
                Y, first, factor, raw, # (N, T) one-hot classes, first tree of each tree's target (T,), Newton factors (T,), raw scores (N, T)
                n_stages:int, lr:float, depth:int, # as in `fit_gbt`
-               gens:list, sizes:list, # one torch.Generator per target, and its number of trees
+               states:list, sizes:list, # one np.random.RandomState per target (sklearn's random_state), and its number of trees
                threads:int=None): # CPU threads (default: torch's count)
     "The boosting loop of the compiled scan: -> per stage (features, thresholds, leaf values (T, L)), importance (T, D)."
-    stages, imp, node = [], 0., np.zeros(raw.shape, np.int8)
+    stages, imp, node, YT = [], 0., np.zeros(raw.shape, np.int8), np.ascontiguousarray(Y.T)
     with numba_threads(threads):
         for _ in range(n_stages):
-            g, *roots = residuals(raw, Y, first)
-            leaf, feats, thrs, im = scan_trees(P, g, depth, gens, sizes, node, roots)
-            val = newton_step(leaf.numpy(), g, Y, factor, 2 ** depth, lr, raw)
+            g, gT, S, Q = residuals(raw, Y, first)
+            _, leafT, feats, thrs, im = scan_trees(P, g, depth, states, sizes, node, (S, Q), gT)
+            val = newton_step(leafT, gT, YT, factor, 2 ** depth, lr, node, raw)
             stages.append((feats, thrs, torch.from_numpy(val))); imp = imp + im
     return stages, imp
-
 
 # %% ../nbs/06_disentanglement.ipynb #ef9ef623
 def fit_gbts(x, # codes (N, D)
@@ -751,7 +922,7 @@ def fit_gbts(x, # codes (N, D)
     first = np.repeat(np.cumsum([0] + sizes[:-1]), sizes)
     factor = np.repeat([(len(t[0]) - 1) / len(t[0]) if len(t[0]) > 2 else 1. for t in tg], sizes)
     raw = raw0[None].repeat(len(Y), 1).numpy()
-    stages, imp = boost_scan(presort(x, 'cpu'), Y, first, factor, raw, n_stages, lr, depth, [torch.Generator().manual_seed(seed) for _ in tg], sizes, threads)
+    stages, imp = boost_scan(presort(x, 'cpu'), Y, first, factor, raw, n_stages, lr, depth, [np.random.RandomState(seed) for _ in tg], sizes, threads)
     models, a = [], 0
     for (classes, _, r0), T in zip(tg, sizes):
         im, cut = imp[a:a + T].sum(0), (lambda ls, a=a, T=T: [l[a:a + T] for l in ls])
@@ -815,7 +986,7 @@ def dci(codes, # representation (N, D)
         factors, # factor classes (N, K)
         train_frac:float=2/3, # first part fits the predictors, the rest tests them
         importance:str='gbt', # 'gbt' (disentanglement_lib's boosted trees, ours), 'gbt-sklearn' (same, scikit-learn's, slow) or 'forest'
-        seed:int=0, # random state of the trees (which of equally good latents a node takes)
+        seed:int=0, # random_state of the trees: 'gbt' on the CPU grows the trees of scikit-learn's with the same random_state
         device=None, # torch device of 'gbt' (default: CUDA if available)
         search:str=None, # boosted-tree search of 'gbt': 'scan' (CPU default) or 'tensor' (GPU default), see `fit_gbt`
         n_stages:int=100): # boosting stages of 'gbt' and 'gbt-sklearn' (disentanglement_lib: scikit-learn's default, 100)
