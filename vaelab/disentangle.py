@@ -479,6 +479,7 @@ def left_from_right(order_f, # (N,) samples in a latent's sorted order
         if cell[order_f[j], t] == k: a -= rT[order_f[j], t]
     return a
 
+# %% ../nbs/06_disentanglement.ipynb #6fc8503c
 @numba.njit(parallel=True, cache=True)
 def scan_splits(order, xs, # (D, N) sample and its float32 value at each sorted position of every latent
                 node, rT, # (N, T) node (0..M-1) and residual of every sample in every tree
@@ -525,6 +526,7 @@ def root_cuts(acc, best, pos, # (T,) left residual sums, best gains and their po
         best[t] = g if better else b; pos[t] = i if better else pos[t]
         acc[t] = a + rs[t]
 
+# %% ../nbs/06_disentanglement.ipynb #62bf4014
 @numba.njit(parallel=True, cache=True)
 def scan_root(order, xs, # (D, N) sample and its float32 value at each sorted position of every latent
               rT, # (N, T) residuals
@@ -558,6 +560,7 @@ def rand_r(st): # (1,) int64 state of the generator, updated
     st[0] = s
     return s % 2147483648
 
+# %% ../nbs/06_disentanglement.ipynb #5dab2c04
 @numba.njit(cache=True)
 def draw_latents(seed, # the tree's seed (sklearn: random_state.randint(0, 2**31 - 1) per tree)
                  elig, # (H,) heap nodes that search a split
@@ -579,6 +582,7 @@ def draw_latents(seed, # the tree's seed (sklearn: random_state.randint(0, 2**31
         feats[:nk] = const[:nk]; const[nk:nk + nf] = feats[nk:nk + nf]; ntot[h] = nt
     return visit, last
 
+# %% ../nbs/06_disentanglement.ipynb #a59b13b8
 def dfs_heap(depth:int): # levels of splits
     "Heap indices of the nodes that may split, in sklearn's depth-first order (left subtree first)."
     go = lambda h: [h] + go(2 * h + 1) + go(2 * h + 2) if h < 2 ** depth - 1 else []
@@ -597,6 +601,7 @@ def constant_latents(x32, # (D, N) float32 codes
             if mx > mn + np.float32(GBT_TIE): out[f] = False; break
     return out
 
+# %% ../nbs/06_disentanglement.ipynb #edb07893
 @numba.njit(cache=True)
 def sk_partition(buf, cnt:int, # samples buf[:cnt] of a node, reordered in place
               x_f, th:float): # (N,) float32 codes of the split latent; threshold
@@ -607,6 +612,7 @@ def sk_partition(buf, cnt:int, # samples buf[:cnt] of a node, reordered in place
         else: e -= 1; buf[p], buf[e] = buf[e], buf[p]
     return p
 
+# %% ../nbs/06_disentanglement.ipynb #b3f51b28
 @numba.njit(cache=True)
 def seq_sums(g, # (N,) residuals of one tree
              buf, a:int, b:int): # samples buf[a:b]
@@ -615,6 +621,7 @@ def seq_sums(g, # (N,) residuals of one tree
     for p in range(a, b): v = g[buf[p]]; s += v; q += v * v
     return s, q
 
+# %% ../nbs/06_disentanglement.ipynb #474c74f9
 @numba.njit(cache=True)
 def children_impurity(g, buf, cnt:int, nL:int, # residuals; the node's partitioned samples buf[:cnt], nL of them left
                       S:float, Q:float, TL:float, QL:float): # the node's sums; the left child's (`seq_sums`)
@@ -639,6 +646,7 @@ def best_latent(t:int, m:int, h:int, # tree, node at its level, heap index
         if G[f, t, m] > best: best, bf = G[f, t, m], f
     return bf, last[h]
 
+# %% ../nbs/06_disentanglement.ipynb #e89ff180
 @numba.njit(cache=True)
 def split_node(t:int, m:int, h:int, depth:int, bf:int, th:float, # tree, node, heap index, depth, split latent and threshold
                o, x32, g, # (N,) samples sorted by the node's last sorted latent; (D, N) codes; (N,) residuals of tree t
@@ -676,6 +684,7 @@ def split_leaves(t:int, M:int, x32, g, nodeT, nodeN, # tree, nodes of the level;
             h, l, r = M - 1 + m, 2 * m, 2 * m + 1
             imp[t, feat[t, h]] += st[0, t, h] * st[3, t, h] - (Q[l] - S[l] ** 2 / n[l]) - (Q[r] - S[r] ** 2 / n[r])
 
+# %% ../nbs/06_disentanglement.ipynb #c43bdfa0
 @numba.njit(parallel=True, cache=True)
 def grow_level(l:int, depth:int, seeds, G, lo, hi, # level, depth, seeds (T,); gains and values either side (D, T, M) from the scan
                order, x32, gT, nodeT, nodeN, # presorted order (D, N), codes (D, N), residuals (T, N), nodes (T, N) now and next
@@ -697,6 +706,7 @@ def grow_level(l:int, depth:int, seeds, G, lo, hi, # level, depth, seeds (T,); g
             for s in range(N):
                 if not done[nodeT[t, s]]: nodeN[t, s] = 2 * nodeT[t, s]
 
+# %% ../nbs/06_disentanglement.ipynb #fa18296a
 @numba.njit(parallel=True, cache=True)
 def to_rows(nodeT, node): # (T, N) nodes; (N, T) the same, written
     "Copy the nodes to the scan's layout, one row of all trees per sample."
