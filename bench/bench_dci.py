@@ -39,9 +39,8 @@ def main(argv=None):
     print(f'{a.train:,} train / {a.test:,} test points, {a.dim}-D code, factor classes (3, 6, 40, 32, 32), {a.stages} stages; '
           f'{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), device {a.device}', flush=True)
     res = {}
-    if a.stages > 1:                                           # compile (or load from numba's cache) before timing
-        t = time.perf_counter(); dci(z[:300], c[:300], n_stages=1, device=a.device)
-        print(f'first call (compiles, or loads numba\'s cache): {time.perf_counter() - t:.1f} s, not counted', flush=True)
+    t = time.perf_counter(); dci(z[:300], c[:300], n_stages=1, device=a.device)      # compiles, or loads numba's cache
+    print(f'first call (compiles, or loads numba\'s cache): {time.perf_counter() - t:.1f} s, not counted', flush=True)
     runs = [('vaelab', dict(importance='gbt', device=a.device))] + [('tensor', dict(importance='gbt', device=a.device, search='tensor'))] * a.tensor
     for name, kw in runs + [('sklearn', dict(importance='gbt-sklearn'))] * (not a.skip_sklearn):
         load0 = os.getloadavg()[0]; t = time.perf_counter(); cpu = time.process_time()

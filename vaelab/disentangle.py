@@ -844,8 +844,8 @@ def residuals(raw, Y, # (N, T) raw scores and one-hot classes
             b = a + 1
             while b < T and first[b] == a: b += 1
             if b == a + 1:                                             # one tree: sklearn's binomial gradient
-                r, y = raw[s, a], Y[s, a]
-                g[s, a] = -(((1 - y) - y * np.exp(-r)) / (1 + np.exp(-r))) if r > -37 else -(np.exp(r) - y)
+                r, y = raw[s, a], Y[s, a]; e = np.exp(-r if r > -37 else r)
+                g[s, a] = -(((1 - y) - y * e) / (1 + e)) if r > -37 else -(e - y)
             else:                                                      # softmax over the target's trees, its maximum subtracted
                 mx, tot = raw[s, a], 0.
                 for t in range(a + 1, b): mx = max(mx, raw[s, t])
