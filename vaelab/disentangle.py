@@ -732,12 +732,12 @@ def scan_trees(P:Presorted, # the presorted codes (CPU tensors)
     st[0, :, 0], st[1, :, 0], st[2, :, 0], st[3, :, 0] = N, S, Q, Q / N - (S / N) ** 2
     elig[:, 0], cm[:, 0] = (N >= 2) & (st[3, :, 0] > GBT_EPS), xs[:, -1] <= xs[:, 0] + np.float32(GBT_TIE)
     feat, thr, imp = np.zeros((T, H), np.int64), np.full((T, H), np.inf), np.zeros((T, D))
-    node = np.zeros((N, T), np.int8) if node is None else node; node.fill(0); nodeT = np.zeros((T, N), np.int8)
+    node = np.zeros((N, T), np.int8) if node is None else node; node.fill(0); nodeT, dfs = np.zeros((T, N), np.int8), dfs_heap(depth)
     for l in range(depth):
         M = 2 ** l; c = lambda a: np.ascontiguousarray(a[..., M - 1:2 * M - 1])   # this level's nodes
         G, lo, hi = (scan_root(order, xs, rT, S[:, None], c(elig)) if l == 0 else scan_splits(order, xs, node, rT, c(st[0]), c(st[1]), c(elig)))
         nodeN = np.empty_like(nodeT)
-        grow_level(l, depth, seeds, G, lo, hi, order, x32, gT, nodeT, nodeN, st, elig, cm, feat, thr, imp, dfs_heap(depth))
+        grow_level(l, depth, seeds, G, lo, hi, order, x32, gT, nodeT, nodeN, st, elig, cm, feat, thr, imp, dfs)
         nodeT = nodeN; to_rows(nodeT, node)
     lv = lambda a, l: torch.from_numpy(a[:, 2 ** l - 1:2 ** (l + 1) - 1].copy())
     return torch.from_numpy(node), nodeT, [lv(feat, l) for l in range(depth)], [lv(thr, l) for l in range(depth)], torch.from_numpy(imp / N)
