@@ -61,3 +61,17 @@ def test_unknown_name_and_cli_cards():
     assert r.returncode == 0 and all(f'`{n}`' in r.stdout for n in names())
     r = subprocess.run([str(exe), 'zoo', names()[0]], capture_output=True, text=True, timeout=300)
     assert json.loads(r.stdout) == card(names()[0])
+
+
+def test_headline_card_scores_are_what_chapter_6_computes_now():
+    "The shipped β-VAE's card quotes the disentanglement scores that today's metric code gives its shipped weights."
+    import importlib.util
+    sys.path.insert(0, str(ROOT / 'zoo'))
+    try:
+        spec = importlib.util.spec_from_file_location('zoo_build', ROOT / 'zoo' / 'build.py')
+        build = importlib.util.module_from_spec(spec); spec.loader.exec_module(build)
+    finally: sys.path.remove(str(ROOT / 'zoo'))
+    quoted, now = card('beta_vae')['scores']['disentanglement'], build.disentanglement_scores(pretrained('beta_vae').eval())
+    assert set(quoted) == set(now)
+    stale = {k: (quoted[k], now[k]) for k in now if abs(quoted[k] - now[k]) > 5e-4}
+    assert not stale, f"card scores (quoted, now) out of date; run `python zoo/build.py rescore beta_vae`: {stale}"

@@ -78,7 +78,7 @@ class ToyGroundTruth:
 
 # %% ../nbs/06_disentanglement.ipynb #80e538b2
 def representation_fn(model, # a model with `embed(x)` (vaelab.elbo.VAE and subclasses) or `encode(x)` -> (mu, ...)
-                      batch_size:int=256): # images per forward pass
+                      batch_size:int=128): # images per forward pass (128: the first layers' activations stay in the CPU's cache)
     "A function observations (B,C,H,W) -> codes np.float64 (B, D): the model's deterministic code, no gradients."
     dev = model_device(model)
     enc = model.embed if hasattr(model, 'embed') else (lambda x: model.encode(x)[0])
@@ -99,7 +99,7 @@ def sample_codes(data, # a `GroundTruthData`, e.g. vaelab.data.DSprites()
                  representation, # function observations -> codes (B, D), or a model (see `representation_fn`)
                  n:int=15000, # number of (code, factor) pairs N
                  rng=0, # np.random.Generator or seed
-                 batch_size:int=256, # observations rendered and encoded at a time
+                 batch_size:int=128, # observations rendered and encoded at a time
                  drop_constant:bool=True): # drop factors with a single value (dSprites' colour)
     "Sample factors, render and encode them: codes np.float64 (N, D) and factor classes np.int64 (N, K')."
     data, rng = check_ground_truth(data), _as_rng(rng)

@@ -4,6 +4,7 @@
     python zoo/build.py train NAME [NAME..]  # train (or --resume) the runs under zoo/runs/ with the commands below
     python zoo/build.py train NAME:N         # ... but stop at step N for now (a provisional export; resume later)
     python zoo/build.py export NAME [NAME..] # write vaelab/pretrained/NAME/ with its card (scores computed here)
+    python zoo/build.py rescore NAME [NAME..] # recompute a shipped card's disentanglement scores from its shipped weights
 
 Every model is trained by the exact `vaelab train` command in PLAN (the model card records it); the factor
 classifier of chapter 9 by `python zoo/build.py train factor_classifier`. Runs live in zoo/runs/<name>/ so an
@@ -87,14 +88,31 @@ def scores(name):
         x = small_dsprites(1000, seed=2024)
         out = evaluate_model(model, x, n_samples=1000, seed=0, lpips_model=None)
         if getattr(model, 'latent_kind', '') == 'continuous' and getattr(model, 'has_encoder', True):
-            from vaelab.data import DSprites
-            from vaelab.disentangle import sample_codes, evaluate_codes
-            ds = DSprites(); codes, factors = sample_codes(ds, model, n=10000, rng=0)
-            out['disentanglement'] = {k: round(float(v), 4) for k, v in evaluate_codes(codes, factors, ds.factor_names[1:], seed=0).scores.items()}
+            out['disentanglement'] = disentanglement_scores(model)
         if hasattr(model, 'quantizer') or hasattr(model, 'vqvae'):
             out['codes'] = code_scores(model, x)
         return out
     return score
+
+
+def disentanglement_scores(model):
+    "Chapter 6's six metrics on 10,000 dSprites encoded by the model (the card's `disentanglement` block)."
+    from vaelab.data import DSprites
+    from vaelab.disentangle import sample_codes, evaluate_codes
+    ds = DSprites(); codes, factors = sample_codes(ds, model, n=10000, rng=0)
+    return {k: round(float(v), 4) for k, v in evaluate_codes(codes, factors, ds.factor_names[1:], seed=0).scores.items()}
+
+
+def rescore(name):
+    "Recompute the `disentanglement` block of a shipped card from its shipped weights (after chapter 6's metrics change)."
+    from vaelab.zoo import pretrained
+    card = ROOT / 'vaelab' / 'pretrained' / name / 'card.json'
+    info = json.loads(card.read_text())
+    if 'disentanglement' not in info['scores']: return print(f'{name}: no disentanglement scores on its card')
+    old, new = info['scores']['disentanglement'], disentanglement_scores(pretrained(name).eval())
+    info['scores']['disentanglement'] = new
+    card.write_text(json.dumps(info, indent=2))                     # as vaelab.zoo.export_run writes it
+    print(name, {k: f'{old.get(k)} -> {v}' for k, v in new.items() if old.get(k) != v})
 
 
 def code_scores(model, x):
@@ -134,5 +152,7 @@ if __name__ == '__main__':
     if what == 'status': status()
     elif what == 'train':
         for n in names: train(n.split(':')[0], *[int(u) for u in n.split(':')[1:]])
+    elif what == 'rescore':
+        for n in names: rescore(n)
     else:
         for n in names: export(n)
