@@ -157,26 +157,6 @@ def _dsprites_like(n, dim, seed):
     return (c / (sizes - 1)) @ W + 0.05 * r.normal(size=(n, dim)), c
 
 
-@pytest.mark.parametrize('dim,k', [(5, 0), (7, 1), (10, 2)])
-def test_gbt_equals_sklearn(dim, k):
-    from sklearn.ensemble import GradientBoostingClassifier
-    z, c = _dsprites_like(3000, dim, dim)
-    stages = 100 if k < 2 else 10                   # the 40-class factor: 10 stages keep the test short
-    m = fit_gbt(z[:2000], c[:2000, k], n_stages=stages, device='cpu')
-    sk = GradientBoostingClassifier(n_estimators=stages, random_state=0).fit(z[:2000], c[:2000, k])
-    # 3 and 6 classes: hardly any ties; 40 classes at this small size: many splits are ties between latents, broken
-    # at random by sklearn (and by us), and sklearn's own importances move by ~0.01 between random states
-    assert np.abs(m.importance - sk.feature_importances_).max() < (0.003 if k < 2 else 0.02)
-    assert abs((gbt_predict(m, z[2000:]) == c[2000:, k]).mean() - (sk.predict(z[2000:]) == c[2000:, k]).mean()) < (0.003 if k < 2 else 0.01)
-    agree = (gbt_predict(m, z[2000:]) == sk.predict(z[2000:])).mean()
-    if k < 2: assert agree > 0.98
-    else:   # 40 classes, 10% right: ties broken another way move many close calls. Ours under another seed agrees
-        # with ours on only ~0.9 of the predictions (sklearn with itself across random states: ~0.91); we must agree
-        # with sklearn about as well as with ourselves (a wrong split rule would drop this far lower)
-        m1 = fit_gbt(z[:2000], c[:2000, k], n_stages=stages, device='cpu', seed=1)
-        assert agree > (gbt_predict(m1, z[2000:]) == gbt_predict(m, z[2000:])).mean() - 0.05, agree
-
-
 def test_gbt_by_hand():
     r = np.random.default_rng(8); y = r.integers(0, 2, 400)
     z = np.c_[r.normal(size=400), y + 0.05 * r.normal(size=400)]      # latent 1 separates the classes

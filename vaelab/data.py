@@ -254,14 +254,14 @@ def sample_observations_from_factors(self:DSprites, classes, # factor classes (n
 # %% ../nbs/00_data.ipynb #7f293391
 _LAT = 31            # positions linspace(0,1,32) on 64 px: centre steps of 32/31 px
 _CANVAS = 2946       # lattice indices of all (i, j, h, w) fit in 0..2945
-_KMAX = 14*_LAT + 1  # half-window (lattice units) holding the largest sprite (radius < 14 px)
+_KMAX = int(SPRITE_REACH*_LAT) + 1  # half-window (lattice units) holding the largest sprite (radius < 14 px)
 
 @patch
 def _lattice_block(self:DSprites, shape:int, scale:float, theta:float, Q):
     "The 1024 position images of one (shape, scale, orientation): a uint8 view (32,32,64,64) of `Q`, posX and posY reversed."
     S, c0 = _CANVAS, _CANVAS // 2
     Q[c0-_KMAX:c0+_KMAX, c0-_KMAX:c0+_KMAX] = 0
-    K = int(math.ceil(14*scale*_LAT)) + 1
+    K = int(math.ceil(SPRITE_REACH*scale*_LAT)) + 1
     x = (torch.arange(-K, K, device=Q.device, dtype=torch.float32) + 0.5) / _LAT
     y = x.flip(0)[:, None]                            # rows go down, y goes up
     cs, sn = _cos_sin(torch.tensor([theta]))
