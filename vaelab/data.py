@@ -172,7 +172,7 @@ SPRITE_REACH = 14.0   # no sprite pixel lies further than 14·scale px from the 
 
 def sprite_windows(scale, pos_x, pos_y, size:int=64): # (n,) factor values; canvas size
     "Pixel columns and rows (n,W) each of a W×W window per image that holds its whole sprite (W = 28·max scale + 3, at most size)."
-    reach = SPRITE_REACH * float(scale.max()) * size/64
+    reach = SPRITE_REACH * float(scale.max() if len(scale) else 0) * size/64
     W = min(size, math.ceil(2*reach) + 3)
     start = lambda p: (size/4 + size/2*p.double() - reach - 1).floor().long().clamp(0, size - W)
     k = torch.arange(W, device=scale.device)
@@ -189,15 +189,14 @@ def render_sprites(shape, # (n,) shape values 1 square, 2 ellipse, 3 heart
     shape = torch.as_tensor(shape, device=dev).round().long()
     s = (scale.float() * (size/64))[:, None, None]
     if (dev.type == 'cpu') if group is None else group:   # each pixel of the sprite's window runs one test
-        out = torch.zeros(len(shape), size * size, device=dev)
+        o, px, py = (torch.as_tensor(t).to(dev) for t in (orientation, pos_x, pos_y))
+        cols, rows = sprite_windows(scale, px, py, size)
+        win = torch.zeros(len(shape), cols.shape[1] ** 2, device=dev)
         for k, test in _INSIDE.items():
             j = (shape == k).nonzero()[:, 0]
-            if not len(j): continue
-            o, px, py = (torch.as_tensor(t)[j.to(torch.as_tensor(t).device)].to(dev) for t in (orientation, pos_x, pos_y))
-            cols, rows = sprite_windows(scale[j], px, py, size)
-            at = (rows[:, :, None] * size + cols[:, None, :]).flatten(1)
-            out[j] = torch.zeros(len(j), size * size, device=dev).scatter_(1, at, test(*_sprite_frame(scale[j], o, px, py, size, cols, rows), s[j]).flatten(1).float())
-        out = out.view(-1, size, size)
+            if len(j): win[j] = test(*_sprite_frame(scale[j], o[j], px[j], py[j], size, cols[j], rows[j]), s[j]).flatten(1).float()
+        at = (rows[:, :, None] * size + cols[:, None, :]).flatten(1)
+        out = torch.zeros(len(shape), size * size, device=dev).scatter_(1, at, win).view(-1, size, size)
     else:                   # no host sync: run all tests, pick per image
         u, v = _sprite_frame(scale, torch.as_tensor(orientation), torch.as_tensor(pos_x), torch.as_tensor(pos_y), size)
         sh = shape[:, None, None]
