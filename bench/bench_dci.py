@@ -9,7 +9,7 @@ The CPU is often shared: the load average is printed next to the times, and the 
 is the number to compare.
 Usage: python bench/bench_dci.py [--train 10000] [--test 5000] [--dim 10] [--seed 0] [--stages 100] [--device cpu|cuda] [--tensor] [--skip-sklearn]
 """
-import argparse, os, platform, time
+import argparse, os, time
 
 
 def code(n, dim, seed):
@@ -34,10 +34,11 @@ def main(argv=None):
     a = ap.parse_args(argv)
     import numpy as np
     from vaelab.disentangle import dci
+    from vaelab.train import hardware
     z, c = code(a.train + a.test, a.dim, a.seed)
     frac = a.train / (a.train + a.test)
     print(f'{a.train:,} train / {a.test:,} test points, {a.dim}-D code, factor classes (3, 6, 40, 32, 32), {a.stages} stages; '
-          f'{os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), device {a.device}', flush=True)
+          f'CPU: {hardware("cpu")}; device {a.device}', flush=True)
     res = {}
     t = time.perf_counter(); dci(z[:300], c[:300], n_stages=1, device=a.device)      # compiles, or loads numba's cache
     print(f'first call (compiles, or loads numba\'s cache): {time.perf_counter() - t:.1f} s, not counted', flush=True)

@@ -12,11 +12,11 @@ On CUDA it trains the full budget and prints the measured time. On a CPU a full 
     python bench/bench_dsprites_300k.py --compile --channels-last        # + torch.compile, NHWC
     python bench/bench_dsprites_300k.py --device cpu --cpu-steps 20      # CPU: a few steps + extrapolation
 """
-import argparse, json, os, tempfile, time
+import argparse, json, tempfile, time
 import torch
 from vaelab.beta import BetaVAE, BetaVAEConfig
 from vaelab.data import DSprites, ImageBatches
-from vaelab.train import TrainConfig, Trainer, pick_device
+from vaelab.train import TrainConfig, Trainer, hardware, pick_device
 
 
 def main():
@@ -29,7 +29,7 @@ def main():
     ap.add_argument('--out', default='', help='run folder (default: a temporary folder, deleted at the end)')
     a = ap.parse_args()
     dev = pick_device(a.device)
-    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f"CPU ({os.cpu_count()} cores)"
+    name = hardware(dev)
     if dev.type == 'cuda': torch.backends.cudnn.benchmark = True
     full = dev.type == 'cuda'
     steps = a.steps if full else a.warmup + a.cpu_steps

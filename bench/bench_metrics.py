@@ -8,7 +8,7 @@ to [0, 1], mixed by a fixed random (5 x D) matrix plus noise. With --zoo NAME th
 (e.g. beta_vae), as in chapter 6's timing table.
 Usage: python bench/bench_metrics.py [--n 15000] [--dim 10] [--codes | --zoo NAME] [--importance gbt|gbt-sklearn|forest]
 """
-import argparse, os, platform, time
+import argparse, os, time
 
 
 def main(argv=None):
@@ -23,8 +23,9 @@ def main(argv=None):
     import numpy as np, torch
     from vaelab.data import DSprites
     from vaelab import disentangle as dis
+    from vaelab.train import hardware
     ds = DSprites()
-    print(f'{a.n} samples, {a.dim}-D code, factors {ds.factor_names[1:]}; {os.cpu_count()} CPUs ({platform.processor() or platform.machine()}), '
+    print(f'{a.n} samples, {a.dim}-D code, factors {ds.factor_names[1:]}; CPU: {hardware("cpu")}, '
           f'load average {os.getloadavg()[0]:.1f}', flush=True)
     t = time.perf_counter()
     if a.codes:

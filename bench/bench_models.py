@@ -24,7 +24,7 @@ def step_time(name, steps, out, extra=()):
 
 
 def main(argv=None):
-    from vaelab.train import MODELS, TrainConfig, model_class
+    from vaelab.train import MODELS, TrainConfig, hardware, model_class
     ap = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     ap.add_argument('--steps', type=int, default=40)
     ap.add_argument('--models', nargs='*', default=None, help='registry names (default: all)')
@@ -36,7 +36,7 @@ def main(argv=None):
         bs = TrainConfig.for_model(model_class(name)).batch_size
         rows.append((name, s, bs))
         print(f"{name:12s} {1000 * s:8.1f} ms/step  {bs / s:8.0f} images/s  (batch {bs}, load average {os.getloadavg()[0]:.1f})", flush=True)
-    dev = 'cuda' if torch.cuda.is_available() else f'cpu ({os.cpu_count()} cores, {torch.get_num_threads()} threads)'
+    dev = hardware() + ('' if torch.cuda.is_available() else f', {torch.get_num_threads()} threads')
     print(f"device: {dev}; torch {torch.__version__}; {time.strftime('%Y-%m-%d %H:%M')}")
     return rows
 

@@ -8,9 +8,10 @@ Wall time and process CPU time are both printed: on a shared machine wall time i
 CPU runs are repeated for each torch thread count in --threads (on a busy 2-core machine 1 thread wins).
 Usage: python bench/bench_render.py [--batch 4096] [--reps 3] [--no-all] [--devices cpu,cuda] [--threads 1,2]
 """
-import argparse, os, time
-import numpy as np, torch
+import argparse, time
+import torch
 from vaelab.data import DSprites
+from vaelab.train import hardware
 
 def _sync(dev):
     if dev.type == 'cuda': torch.cuda.synchronize(dev)
@@ -41,7 +42,7 @@ if __name__ == '__main__':
     p.add_argument('--threads', default='1,2', help='CPU thread counts to try')
     a = p.parse_args()
     ds = DSprites()
-    print(f"torch {torch.__version__}, {os.cpu_count()} CPUs" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no CUDA"))
+    print(f"torch {torch.__version__}, CPU: {hardware('cpu')}" + (f", {torch.cuda.get_device_name()}" if torch.cuda.is_available() else ", no CUDA"))
     for name in a.devices.split(','):
         if name == 'cuda' and not torch.cuda.is_available(): print('cuda: not available, skipped'); continue
         dev = torch.device(name)

@@ -24,7 +24,7 @@ torch); this script runs its Pythae half in that venv through a subprocess.
     python bench/bench_speed.py --device cuda --steps 200 --batch-size 64   # GPU
     python bench/bench_speed.py --device cuda --compile --channels-last      # + torch.compile, NHWC
 """
-import argparse, json, os, subprocess, sys, tempfile, time
+import argparse, json, os, subprocess, tempfile, time
 from pathlib import Path
 import torch
 
@@ -94,7 +94,6 @@ def time_vaelab(name, dev, a):
 # ---------------------------------------------------------------- Pythae half (runs inside bench/.venv)
 def pythae_model(name, latent_dim):
     "The Pythae model `name` on vaelab's networks (same modules, same seed, hence the same initial weights)."
-    from torch import nn
     from pythae.models.base.base_utils import ModelOutput
     from pythae.models.nn import BaseEncoder, BaseDecoder, BaseDiscriminator
     ref = vaelab_model(name, latent_dim)          # built from seed 0, exactly as time_vaelab builds it

@@ -12,7 +12,7 @@ import argparse, tempfile, time
 import torch
 from vaelab.data import DSprites, ImageBatches
 from vaelab.elbo import VAE, VAEConfig
-from vaelab.train import TrainConfig, Trainer, pick_device
+from vaelab.train import TrainConfig, Trainer, hardware, pick_device
 
 
 def bench(device, steps, batch_size, source, compile_=False, warmup=10):
@@ -37,7 +37,7 @@ if __name__ == '__main__':
     ap.add_argument('--batch-size', type=int, default=64); ap.add_argument('--compile', action='store_true')
     a = ap.parse_args()
     dev = pick_device(a.device)
-    name = torch.cuda.get_device_name(dev) if dev.type == 'cuda' else f'CPU ({torch.get_num_threads()} threads)'
+    name = hardware(dev) + ('' if dev.type == 'cuda' else f', {torch.get_num_threads()} threads')
     print(f"device: {name}; Burgess VAE, batch {a.batch_size}, {a.steps} timed steps")
     ds = DSprites()
     pre = ds.images(torch.randint(0, len(ds), (8192,)).numpy(), device=dev)   # pre-rendered, on the device

@@ -81,13 +81,16 @@ def seed_everything(seed: int): # any integer
 
 # %% ../nbs/03_train.ipynb #b8ae1e6f
 def hardware(device=None) -> str: # the training device (default: CUDA if present)
-    "The machine, in words: the GPU's name, or the CPU model and its core count (recorded in checkpoints)."
+    "The machine, in words: the GPU's name, or the CPU (model, family, widest vector unit) and core count; recorded in checkpoints."
     import platform
     dev = torch.device(device) if device is not None else torch.device('cuda' if torch.cuda.is_available() else 'cpu')
     if dev.type == 'cuda': return torch.cuda.get_device_name(dev)
-    info = Path('/proc/cpuinfo')
-    cpu = next((l.split(':', 1)[1].strip() for l in info.read_text().splitlines() if l.startswith('model name')), '') if info.exists() else ''
-    return f"{cpu or platform.processor() or 'CPU'}, {os.cpu_count()} cores"
+    info = Path('/proc/cpuinfo'); lines = info.read_text().splitlines() if info.exists() else []
+    field = lambda k: next((l.split(':', 1)[1].strip() for l in lines if l.split(':')[0].strip() == k), '')
+    flags = field('flags').split(); fam = field('cpu family')
+    simd = 'AVX-512' if 'avx512f' in flags else 'AVX2' if 'avx2' in flags else ''
+    extra = ', '.join(x for x in (fam and f'family {fam}', simd) if x)   # a VM's "AMD EPYC" names no generation
+    return f"{field('model name') or platform.processor() or 'CPU'}{f' ({extra})' if extra else ''}, {os.cpu_count()} cores"
 
 # %% ../nbs/03_train.ipynb #bccd2cbf
 def runs_dir() -> Path:
